@@ -1,0 +1,18 @@
+"""Alembic environment: migrations run on the engine that `omc.db.migrate` passes in."""
+
+from alembic import context
+
+import omc.db.models  # noqa: F401  (registers every table on the metadata)
+from omc.db.base import Base
+
+engine = context.config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        include_schemas=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+        transaction_per_migration=True,
+    )
+    context.run_migrations()

@@ -1,0 +1,197 @@
+"""All configuration of Oh My Coins, read once from the environment.
+
+Every field is an `OMC_*` environment variable (or a line in `.env`). `docs/ENV.md`
+is generated from this class by `omc settings docs`, so the description of each
+field is the operator's documentation.
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import AnyUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+MIN_JWT_SECRET_CHARS = 32
+
+
+def _split_commas(value: object) -> object:
+    """Accept `a,b,c` as well as a JSON list for list-valued variables."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Settings of every process; unset fields take the embedded defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OMC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Storage
+    data_dir: Path = Field(
+        default=Path.home() / ".omc",
+        description="Folder for the embedded database, queue, generated keys and "
+        "artifacts. Created on first use.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database, e.g. "
+        "`postgresql+psycopg://user:pass@host:5432/omc`. Unset: a SQLite file "
+        "`omc.db` in the data folder (embedded mode).",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, le=100, description="Connections kept open per process."
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis URL without a database number, e.g. "
+        "`redis://host:6379`. Databases 0 to 3 are used by role. Unset: an "
+        "in-process cache and a SQLite queue in the data folder.",
+    )
+
+    # Logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`json` writes one JSON object per line, `text` a readable "
+        "line; `auto` picks text on a terminal and JSON elsewhere.",
+    )
+
+    # API
+    api_host: str = Field(
+        default="127.0.0.1", description="Address `omc api` and `omc up` listen on."
+    )
+    api_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `omc api` and `omc up` use."
+    )
+    cors_origins: CommaList = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API, comma separated. "
+        "Empty: no cross-origin access.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body accepted; larger ones get 413.",
+    )
+    rate_limit_user_per_min: int = Field(
+        default=120, ge=1, description="Requests a signed-in user may make a minute."
+    )
+    rate_limit_ip_per_min: int = Field(
+        default=300, ge=1, description="Requests one client address may make a minute."
+    )
+
+    # Auth
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs access tokens, at least 32 characters. Unset "
+        "in embedded mode: generated once into the data folder. Required with a "
+        "server database.",
+    )
+    access_token_ttl_s: int = Field(
+        default=3600, ge=60, description="Lifetime of an access token in seconds."
+    )
+    first_admin_email: str | None = Field(
+        default=None,
+        description="Email of an admin account created at startup if no user exists.",
+    )
+    first_admin_password: SecretStr | None = Field(
+        default=None, description="Password of that first admin account."
+    )
+
+    db_collector_password: SecretStr | None = Field(
+        default=None,
+        description="Password `omc db roles` sets for `collector_user`. Unset: the "
+        "role logs in only where the server trusts it.",
+    )
+    db_agent_password: SecretStr | None = Field(
+        default=None, description="Password `omc db roles` sets for `agent_user`."
+    )
+    db_readonly_password: SecretStr | None = Field(
+        default=None, description="Password `omc db roles` sets for `readonly_user`."
+    )
+
+    # Queue
+    worker_threads: int = Field(
+        default=2, ge=1, le=64, description="Tasks one worker process runs at once."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _check_jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_JWT_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        scheme = AnyUrl(value.get_secret_value()).scheme
+        if not scheme.startswith(("postgresql", "sqlite")):
+            raise ValueError("must be a postgresql:// or sqlite:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and AnyUrl(value.get_secret_value()).scheme not in {
+            "redis",
+            "rediss",
+        }:
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @property
+    def is_embedded_db(self) -> bool:
+        """Whether the database is the embedded SQLite file or another SQLite URL."""
+        return self.database_url_value.startswith("sqlite")
+
+    @property
+    def database_url_value(self) -> str:
+        """The database URL in clear, for the engine only; never log it."""
+        if self.database_url is None:
+            return f"sqlite:///{self.data_dir / 'omc.db'}"
+        return self.database_url.get_secret_value()
+
+    def secret_values(self) -> list[str]:
+        """Return every secret this configuration holds, for log redaction."""
+        secrets = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                text = value.get_secret_value()
+                secrets.append(text)
+                if "://" in text:
+                    password = urlsplit(text).password
+                    if password:
+                        secrets.append(unquote(password))
+        return secrets
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment and `.env`."""
+    return Settings()
