@@ -94,7 +94,9 @@ class _RedactFilter(logging.Filter):
 
 def _extra_keys(record: logging.LogRecord) -> list[str]:
     return [
-        key for key in record.__dict__ if key not in _RECORD_ATTRS and key not in _DROPPED_KEYS
+        key
+        for key in record.__dict__
+        if key not in _RECORD_ATTRS and key not in _DROPPED_KEYS
     ]
 
 

@@ -1,5 +1,26 @@
 """Table models by schema. Importing this package registers every table."""
 
 from omc.db.models.app import User, UserRole
+from omc.db.models.collectors import (
+    ChainTvl,
+    CollectorRun,
+    Filing,
+    NewsPost,
+    Ohlcv,
+    PriceSnapshot,
+    ProtocolTvl,
+    SocialPost,
+)
 
-__all__ = ["User", "UserRole"]
+__all__ = [
+    "ChainTvl",
+    "CollectorRun",
+    "Filing",
+    "NewsPost",
+    "Ohlcv",
+    "PriceSnapshot",
+    "ProtocolTvl",
+    "SocialPost",
+    "User",
+    "UserRole",
+]
