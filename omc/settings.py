@@ -128,12 +128,89 @@ class Settings(BaseSettings):
         default=None, description="Password `omc db roles` sets for `readonly_user`."
     )
 
-    # Queue
+    # Queue and process metrics
     worker_threads: int = Field(
         default=2, ge=1, le=64, description="Tasks one worker process runs at once."
     )
+    metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="Port on which `omc worker` and `omc scheduler` serve /metrics; "
+        "0 turns it off. The API serves its metrics on its own port.",
+    )
 
-    @field_validator("cors_origins", mode="before")
+    # Collectors: every source's address, credentials and cadence
+    coinspot_base_url: str = Field(
+        default="https://www.coinspot.com.au",
+        description="CoinSpot base URL; `/pubapi/v2/latest` is appended.",
+    )
+    coinspot_cadence_s: int = Field(
+        default=300, ge=10, description="Seconds between CoinSpot price runs."
+    )
+    defillama_base_url: str = Field(
+        default="https://api.llama.fi",
+        description="DeFiLlama base URL; `/v2/chains` and `/protocols` are appended.",
+    )
+    defillama_cadence_s: int = Field(
+        default=3600, ge=10, description="Seconds between DeFiLlama TVL runs."
+    )
+    cryptopanic_base_url: str = Field(
+        default="https://cryptopanic.com",
+        description="CryptoPanic base URL; `/api/v1/posts/` is appended.",
+    )
+    cryptopanic_token: SecretStr | None = Field(
+        default=None,
+        description="CryptoPanic API token. Unset: the CryptoPanic collector reports "
+        "itself disabled.",
+    )
+    cryptopanic_cadence_s: int = Field(
+        default=900, ge=10, description="Seconds between CryptoPanic news runs."
+    )
+    reddit_auth_url: str = Field(
+        default="https://www.reddit.com",
+        description="Reddit OAuth base URL; `/api/v1/access_token` is appended.",
+    )
+    reddit_base_url: str = Field(
+        default="https://oauth.reddit.com",
+        description="Reddit API base URL; `/r/{subreddit}/new` is appended.",
+    )
+    reddit_client_id: str | None = Field(
+        default=None,
+        description="Reddit app client id. Unset: the Reddit collector reports itself "
+        "disabled.",
+    )
+    reddit_client_secret: SecretStr | None = Field(
+        default=None, description="Reddit app client secret."
+    )
+    reddit_subreddits: CommaList = Field(
+        default_factory=lambda: ["CryptoCurrency", "Bitcoin", "ethereum"],
+        description="Subreddits to collect, comma separated, without `r/`.",
+    )
+    reddit_cadence_s: int = Field(
+        default=900, ge=10, description="Seconds between Reddit runs."
+    )
+    sec_base_url: str = Field(
+        default="https://data.sec.gov",
+        description="SEC EDGAR data base URL; `/submissions/CIK##########.json` is "
+        "appended.",
+    )
+    sec_user_agent: str | None = Field(
+        default=None,
+        description="User-Agent SEC requires: the operator's name and a contact "
+        "email, e.g. `Example Research ops@example.com`. Unset: the SEC collector "
+        "reports itself disabled.",
+    )
+    sec_ciks: CommaList = Field(
+        default_factory=lambda: ["1679788", "1050446"],
+        description="CIKs of the companies whose filings are collected, comma "
+        "separated (default: Coinbase, MicroStrategy).",
+    )
+    sec_cadence_s: int = Field(
+        default=3600, ge=10, description="Seconds between SEC EDGAR runs."
+    )
+
+    @field_validator("cors_origins", "reddit_subreddits", "sec_ciks", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_commas(value)
