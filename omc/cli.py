@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from omc.api.accounts import create_user
@@ -21,6 +22,7 @@ from omc.db.roles import create_roles
 from omc.envdocs import render_env_docs
 from omc.errors import ConfigError, OmcError
 from omc.logs import configure_logging
+from omc.metrics import REGISTRY
 from omc.queue import QueueWorker
 from omc.runtime import Runtime
 from omc.scheduler import PeriodicJob, Scheduler
@@ -117,9 +119,10 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
     settings = runtime.settings
     host, port = host or settings.api_host, port or settings.api_port
+    application = create_app(runtime)
     logger.info("api listening", extra={"host": host, "port": port})
     uvicorn.run(
-        create_app(runtime),
+        application,
         host=host,
         port=port,
         log_config=None,
@@ -128,10 +131,20 @@ def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
     )
 
 
+def _serve_metrics(settings: Settings) -> None:
+    """Serve /metrics for a process without the API (worker, scheduler)."""
+    if settings.metrics_port:
+        start_http_server(
+            settings.metrics_port, addr=settings.api_host, registry=REGISTRY
+        )
+        logger.info("metrics served", extra={"port": settings.metrics_port})
+
+
 @app.command()
 def worker() -> None:
-    """Run queued tasks until stopped."""
+    """Run queued tasks until stopped; serves /metrics on OMC_METRICS_PORT."""
     runtime = _start()
+    _serve_metrics(runtime.settings)
     try:
         QueueWorker(
             runtime.queue, threads=runtime.settings.worker_threads
@@ -144,6 +157,7 @@ def worker() -> None:
 def scheduler() -> None:
     """Enqueue periodic jobs on their cadences until stopped."""
     runtime = _start()
+    _serve_metrics(runtime.settings)
     try:
         Scheduler(
             runtime.queue, runtime.store(CacheRole.APP), periodic_jobs(runtime.settings)

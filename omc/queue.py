@@ -18,6 +18,7 @@ from typing import Any
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, Result
 from huey.consumer import Consumer
+from huey.exceptions import ResultTimeout
 from redis import ConnectionPool
 from redis.exceptions import RedisError
 
@@ -93,7 +94,11 @@ class TaskQueue:
     def ping(self, timeout_s: float) -> bool:
         """Send a ping through the queue; True if a worker answered in time."""
         result = self.enqueue(PING_TASK)
-        return bool(result.get(blocking=True, timeout=timeout_s) == "pong")
+        try:
+            return bool(result.get(blocking=True, timeout=timeout_s) == "pong")
+        except ResultTimeout:
+            result.revoke()
+            return False
 
 
 def _pong() -> str:

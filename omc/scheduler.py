@@ -60,9 +60,16 @@ class Scheduler:
             try:
                 if not self._store.set_if_absent(key, "1", ttl_s=job.interval_s * 2):
                     continue
+            except OmcError as exc:
+                logger.warning(
+                    "job slot unclaimed", extra={"job": job.name, "error": str(exc)}
+                )
+                continue
+            try:
                 self._queue.enqueue(job.task, **job.kwargs)
             except OmcError as exc:
-                # The scheduler outlives outages: log and try again next tick.
+                # Give the slot back so that this or another scheduler retries next tick.
+                self._store.delete(key)
                 logger.warning(
                     "job not enqueued", extra={"job": job.name, "error": str(exc)}
                 )

@@ -136,7 +136,8 @@ class Settings(BaseSettings):
         default=9100,
         ge=0,
         le=65535,
-        description="Port on which `omc worker` and `omc scheduler` serve /metrics; "
+        description="Port on which `omc worker` and `omc scheduler` serve /metrics "
+        "(on OMC_API_HOST); "
         "0 turns it off. The API serves its metrics on its own port.",
     )
 

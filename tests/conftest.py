@@ -6,16 +6,19 @@ is skipped. The schemas app, collectors and lab of that database, and Redis
 databases 0 to 3, belong to the tests.
 """
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from omc.api import security
 from omc.api.accounts import create_user
 from omc.api.app import create_app
 from omc.db import migrate
@@ -41,6 +44,29 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("OMC_") and not name.startswith("OMC_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo `configure_logging` calls made by commands run inside the test process."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Real argon2id, with parameters cheap enough for hundreds of sign-ins.
+
+    Production keeps argon2's recommended cost; verification reads the parameters
+    from each hash, so nothing else changes.
+    """
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = original
 
 
 @pytest.fixture(scope="session")

@@ -114,7 +114,11 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed.
+
+    The body is read up to the limit before the app sees it, so an oversized
+    stream is refused before any handler runs and the app gets the body in one piece.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -132,42 +136,38 @@ class BodyLimitMiddleware:
         ):
             await self._refuse(send)
             return
-        received = 0
-        too_large = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, too_large
+        body = bytearray()
+        first: Message | None = None
+        while first is None:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
-
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = (
-                response_started or message["type"] == "http.response.start"
-            )
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
+            if message["type"] != "http.request":
+                first = message
+                break
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
                 await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                first = {
+                    "type": "http.request",
+                    "body": bytes(body),
+                    "more_body": False,
+                }
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return first
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         await _send_json(
             send, 413, {"detail": f"request body larger than {self.max_bytes} bytes"}
         )
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class ClientRateLimitMiddleware:

@@ -1,0 +1,5 @@
+"""Allow `python -m omc`."""
+
+from omc.cli import main
+
+main()
