@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from omc.api.accounts import create_user
@@ -22,8 +21,9 @@ from omc.db.roles import create_roles
 from omc.envdocs import render_env_docs
 from omc.errors import ConfigError, OmcError
 from omc.logs import configure_logging
-from omc.metrics import REGISTRY
+from omc.probe_server import ProbeServer
 from omc.queue import QueueWorker
+from omc.readiness import failing, run_checks
 from omc.runtime import Runtime
 from omc.scheduler import PeriodicJob, Scheduler
 from omc.settings import Settings
@@ -131,25 +131,32 @@ def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
     )
 
 
-def _serve_metrics(settings: Settings) -> None:
-    """Serve /metrics for a process without the API (worker, scheduler)."""
-    if settings.metrics_port:
-        start_http_server(
-            settings.metrics_port, addr=settings.api_host, registry=REGISTRY
-        )
-        logger.info("metrics served", extra={"port": settings.metrics_port})
+def _serve_probes(runtime: Runtime) -> ProbeServer | None:
+    """Serve /metrics, /health and /ready for a process without the API."""
+    settings = runtime.settings
+    if not settings.metrics_port:
+        return None
+    server = ProbeServer(
+        settings.api_host,
+        settings.metrics_port,
+        ready=lambda: failing(run_checks(runtime)),
+    )
+    server.start()
+    return server
 
 
 @app.command()
 def worker() -> None:
-    """Run queued tasks until stopped; serves /metrics on OMC_METRICS_PORT."""
+    """Run queued tasks until stopped; serves probes and /metrics on OMC_METRICS_PORT."""
     runtime = _start()
-    _serve_metrics(runtime.settings)
+    probes = _serve_probes(runtime)
     try:
         QueueWorker(
             runtime.queue, threads=runtime.settings.worker_threads
         ).run_forever()
     finally:
+        if probes:
+            probes.stop()
         runtime.close()
 
 
@@ -157,7 +164,7 @@ def worker() -> None:
 def scheduler() -> None:
     """Enqueue periodic jobs on their cadences until stopped."""
     runtime = _start()
-    _serve_metrics(runtime.settings)
+    probes = _serve_probes(runtime)
     try:
         Scheduler(
             runtime.queue, runtime.store(CacheRole.APP), periodic_jobs(runtime.settings)
@@ -165,6 +172,8 @@ def scheduler() -> None:
     except KeyboardInterrupt:
         logger.info("scheduler stopped")
     finally:
+        if probes:
+            probes.stop()
         runtime.close()
 
 

@@ -8,12 +8,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from omc.api.deps import RuntimeDep
-from omc.cache import CacheRole
-from omc.db.engine import check_database
-from omc.db.migrate import current_revision, head_revision
 from omc.errors import OmcError
 from omc.metrics import REGISTRY
-from omc.runtime import Runtime
+from omc.readiness import failing, run_checks
 
 __all__ = ["router"]
 
@@ -31,42 +28,18 @@ def health() -> dict[str, str]:
 @router.get("/ready")
 async def ready(runtime: RuntimeDep) -> JSONResponse:
     """Check the database, its migrations and Redis; 503 names what fails."""
-    checks = await anyio.to_thread.run_sync(_run_checks, runtime)
-    failing = sorted(name for name, result in checks.items() if result != "ok")
-    if failing:
-        logger.warning("not ready", extra={"failing": failing})
+    checks = await anyio.to_thread.run_sync(run_checks, runtime)
+    names = failing(checks)
+    if names:
+        logger.warning("not ready", extra={"failing": names})
     return JSONResponse(
         {
-            "status": "unavailable" if failing else "ready",
-            "failing": failing,
+            "status": "unavailable" if names else "ready",
+            "failing": names,
             "checks": checks,
         },
-        status_code=503 if failing else 200,
+        status_code=503 if names else 200,
     )
-
-
-def _run_checks(runtime: Runtime) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    try:
-        check_database(runtime.engine)
-        checks["database"] = "ok"
-        current, head = current_revision(runtime.engine), head_revision()
-        checks["migrations"] = (
-            "ok"
-            if current == head
-            else f"at {current or 'none'}, expected {head}: run omc migrate"
-        )
-    except OmcError as exc:
-        checks["database"] = str(exc)
-        checks["migrations"] = "unknown: database unreachable"
-    try:
-        for role in CacheRole:
-            runtime.store(role).ping()
-        runtime.queue.depth()
-        checks["redis"] = "ok"
-    except OmcError as exc:
-        checks["redis"] = str(exc)
-    return checks
 
 
 @router.get("/metrics")
