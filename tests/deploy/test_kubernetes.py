@@ -248,6 +248,22 @@ def test_api_and_worker_have_probes_spread_hpa_and_pdb(
     assert "omc-scheduler" not in hpas
 
 
+def test_deployments_under_an_hpa_leave_the_replica_count_to_it(
+    rendered: list[dict[str, Any]],
+) -> None:
+    deployments = by_kind(rendered, "Deployment")
+    targets = {
+        hpa["spec"]["scaleTargetRef"]["name"]
+        for hpa in by_kind(rendered, "HorizontalPodAutoscaler").values()
+    }
+
+    assert targets == {"omc-api", "omc-worker"}
+    for name in targets:
+        assert "replicas" not in deployments[name]["spec"], (
+            f"{name} sets replicas: every apply would reset what the HPA chose"
+        )
+
+
 def test_migration_job_runs_omc_migrate(rendered: list[dict[str, Any]]) -> None:
     job = by_kind(rendered, "Job")["omc-migrate"]
 
@@ -362,7 +378,7 @@ def test_prometheus_rule_holds_exactly_the_alert_rule_file(
     assert rule["spec"] == load_yaml(MONITORING / "alerts.yaml")
 
 
-def test_staging_and_production_differ_in_size_hosts_and_namespace() -> None:
+def test_staging_and_production_differ_in_replicas_size_hosts_and_namespace() -> None:
     staging, production = render_overlay("staging"), render_overlay("production")
 
     def facts(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -377,10 +393,6 @@ def test_staging_and_production_differ_in_size_hosts_and_namespace() -> None:
                 c["image"]
                 for o in _workloads(objects)
                 for c in _pod_spec(o)["containers"]
-            },
-            **{
-                f"{name} replicas": deployments[name]["spec"]["replicas"]
-                for name in ("omc-api", "omc-worker")
             },
             **{
                 f"{name} resources": deployments[name]["spec"]["template"]["spec"][
@@ -401,7 +413,7 @@ def test_staging_and_production_differ_in_size_hosts_and_namespace() -> None:
     assert small["tls"] == [small["host"]] and large["tls"] == [large["host"]]
     assert len(small["namespace"]) == 1 and len(large["namespace"]) == 1
     for name in ("omc-api", "omc-worker"):
-        assert small[f"{name} replicas"] < large[f"{name} replicas"]
-        assert small[f"{name} hpa"][1] < large[f"{name} hpa"][1]
-        minimum, _ = large[f"{name} hpa"]
-        assert minimum == large[f"{name} replicas"]
+        small_min, small_max = small[f"{name} hpa"]
+        large_min, large_max = large[f"{name} hpa"]
+        assert small_min < large_min and small_max < large_max
+        assert large_min >= 2, f"production {name} needs two replicas for its PDB"
