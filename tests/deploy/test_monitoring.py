@@ -13,7 +13,14 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from omc import metrics
 from omc.settings import Settings
-from tests.deploy.conftest import MONITORING, ROOT, load_yaml, require_tool
+from tests.deploy.conftest import (
+    MONITORING,
+    ROOT,
+    by_kind,
+    kustomize,
+    load_yaml,
+    require_tool,
+)
 
 ALERTS = MONITORING / "alerts.yaml"
 DASHBOARDS = sorted((MONITORING / "dashboards").glob("*.json"))
@@ -244,6 +251,21 @@ def test_dashboards_are_consistent_and_use_provisioned_datasources() -> None:
             assert panel["datasource"]["uid"] in uids, (path.name, panel["title"])
             assert panel["targets"], (path.name, panel["title"])
             assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+
+
+def test_dashboards_render_as_configmaps_for_the_grafana_sidecar() -> None:
+    config_maps = by_kind(kustomize(MONITORING), "ConfigMap")
+    shipped = {
+        name: json.loads(content)
+        for config_map in config_maps.values()
+        for name, content in config_map["data"].items()
+    }
+
+    assert set(shipped) == {path.name for path in DASHBOARDS}
+    for config_map in config_maps.values():
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    for path in DASHBOARDS:
+        assert shipped[path.name] == json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_compose_prometheus_config_is_valid_and_scrapes_api_and_worker(
