@@ -28,23 +28,34 @@ OMC = Path(sys.executable).with_name("omc")
 
 
 @dataclass(frozen=True)
+class Api:
+    """A running `omc api`: its URL and the environment it was started with."""
+
+    url: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Series:
     """One series to compare between the app's /metrics and Prometheus."""
 
     name: str
     labels: dict[str, str]
-    prepare: Callable[[httpx.Client], None] = field(default=lambda _client: None)
+    prepare: Callable[[Api], None] = field(default=lambda _api: None)
 
 
-def _hit_health(client: httpx.Client) -> None:
+def _hit_health(api: Api) -> None:
     for _ in range(5):
-        client.get("/health").raise_for_status()
+        httpx.get(f"{api.url}/health").raise_for_status()
 
 
 # Each entry: the app is prepared (requests made, runs recorded), then the value
-# the app serves must be the value Prometheus returns.
+# the app serves must be the value Prometheus returns. A collector metric needs a
+# recorded run: `omc collect NAME` with api.env shares the API's embedded database,
+# e.g. subprocess.run([OMC, "collect", "coinspot"], env=api.env | {
+# "OMC_COINSPOT_BASE_URL": <a loopback server with a fixture payload>}).
 # TODO(#3): add Series("omc_collector_runs_total", {"collector": "coinspot",
-# "status": "ok"}, prepare=<record a coinspot run>) once collectors land.
+# "status": "ok"}, prepare=...) as above once `omc collect` lands.
 SERIES = [
     Series(
         "omc_http_requests_total",
@@ -88,7 +99,7 @@ def _stop(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
 
 
 @pytest.fixture
-def api_url(tmp_path: Path) -> Iterator[str]:
+def api(tmp_path: Path) -> Iterator[Api]:
     """Base URL of an `omc api` process in embedded mode."""
     port = _free_port()
     env = {
@@ -111,13 +122,13 @@ def api_url(tmp_path: Path) -> Iterator[str]:
             START_TIMEOUT_S,
             f"omc api did not answer /health (log: {tmp_path / 'api.log'})",
         )
-        yield url
+        yield Api(url=url, env=env)
     finally:
         _stop(process, log)
 
 
 @pytest.fixture
-def prometheus_url(tmp_path: Path, api_url: str) -> Iterator[str]:
+def prometheus_url(tmp_path: Path, api: Api) -> Iterator[str]:
     """Base URL of a Prometheus server scraping the API every second."""
     prometheus = require_tool("prometheus")
     port = _free_port()
@@ -126,7 +137,7 @@ def prometheus_url(tmp_path: Path, api_url: str) -> Iterator[str]:
         "scrape_configs": [
             {
                 "job_name": "omc-api",
-                "static_configs": [{"targets": [api_url.removeprefix("http://")]}],
+                "static_configs": [{"targets": [api.url.removeprefix("http://")]}],
             }
         ],
     }
@@ -175,13 +186,10 @@ def _prometheus_values(prometheus_url: str, series: Series) -> list[float]:
     return [float(r["value"][1]) for r in response.json()["data"]["result"]]
 
 
-def test_prometheus_stores_what_the_api_serves(
-    api_url: str, prometheus_url: str
-) -> None:
-    with httpx.Client(base_url=api_url) as client:
-        for series in SERIES:
-            series.prepare(client)
-    expected = {series.name: _app_value(api_url, series) for series in SERIES}
+def test_prometheus_stores_what_the_api_serves(api: Api, prometheus_url: str) -> None:
+    for series in SERIES:
+        series.prepare(api)
+    expected = {series.name: _app_value(api.url, series) for series in SERIES}
     seen: dict[str, list[float]] = {}
 
     def scraped_all() -> bool:
