@@ -76,16 +76,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+def _wait_until(check: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll `check` until it holds; False when the time ran out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             if check():
-                return
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"{what} within {timeout_s:g} s", pytrace=False)
+    return False
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _stop(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
@@ -117,11 +122,14 @@ def api(tmp_path: Path) -> Iterator[Api]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(
-            lambda: httpx.get(f"{url}/health").status_code == 200,
-            START_TIMEOUT_S,
-            f"omc api did not answer /health (log: {tmp_path / 'api.log'})",
-        )
+        if not _wait_until(
+            lambda: httpx.get(f"{url}/health").status_code == 200, START_TIMEOUT_S
+        ):
+            pytest.fail(
+                f"omc api did not answer /health within {START_TIMEOUT_S:g} s:\n"
+                + _log_tail(tmp_path / "api.log"),
+                pytrace=False,
+            )
         yield Api(url=url, env=env)
     finally:
         _stop(process, log)
@@ -157,11 +165,14 @@ def prometheus_url(tmp_path: Path, api: Api) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(
-            lambda: httpx.get(f"{url}/-/ready").status_code == 200,
-            START_TIMEOUT_S,
-            f"prometheus did not become ready (log: {tmp_path / 'prometheus.log'})",
-        )
+        if not _wait_until(
+            lambda: httpx.get(f"{url}/-/ready").status_code == 200, START_TIMEOUT_S
+        ):
+            pytest.fail(
+                f"prometheus was not ready within {START_TIMEOUT_S:g} s:\n"
+                + _log_tail(tmp_path / "prometheus.log"),
+                pytrace=False,
+            )
         yield url
     finally:
         _stop(process, log)
@@ -197,9 +208,7 @@ def test_prometheus_stores_what_the_api_serves(api: Api, prometheus_url: str) ->
             seen[series.name] = _prometheus_values(prometheus_url, series)
         return all(seen[name] == [value] for name, value in expected.items())
 
-    _wait_until(
-        scraped_all,
-        SCRAPE_TIMEOUT_S,
-        f"prometheus did not report the app's values {expected}; it had {seen}",
+    assert _wait_until(scraped_all, SCRAPE_TIMEOUT_S), (
+        f"the app served {expected}; prometheus had {seen}"
     )
     assert all(value >= 5 for value in expected.values())
