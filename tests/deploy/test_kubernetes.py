@@ -244,6 +244,13 @@ def test_api_and_worker_have_probes_spread_hpa_and_pdb(
             selector.items()
             <= deployments[name]["spec"]["selector"]["matchLabels"].items()
         )
+    api_env = {
+        e["name"]: e["value"]
+        for e in deployments["omc-api"]["spec"]["template"]["spec"]["containers"][0][
+            "env"
+        ]
+    }
+    assert api_env["FORWARDED_ALLOW_IPS"] == "*", "client addresses behind ingress"
     assert deployments["omc-scheduler"]["spec"]["replicas"] == 1
     assert "omc-scheduler" not in hpas
 
