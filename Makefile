@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: setup up test lint format env-docs services
+.PHONY: setup up test lint format env-docs services tools
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ up: setup
 services:
 	scripts/services.sh
 
-test: setup services
+tools:
+	scripts/ops-tools.sh
+
+test: setup services tools
 	$(BIN)/pytest
 
 lint: setup
