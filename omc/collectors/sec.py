@@ -1,0 +1,182 @@
+"""SEC EDGAR: recent filings (8-K, 10-K, 10-Q, Form 4, S-1 ...) of watched companies.
+
+`GET {base}/submissions/CIK##########.json` (the CIK zero padded to ten digits)
+answers a company's metadata and its recent filings as parallel arrays under
+`filings.recent`: the i-th accession number, form, date and document belong to
+one filing. The parser turns those columns into one record per filing.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from omc.collectors._parsing import (
+    ItemError,
+    ParsedPage,
+    PayloadError,
+    as_text,
+    parse_items,
+    parse_utc,
+)
+
+__all__ = [
+    "ARCHIVES_URL",
+    "SOURCE",
+    "FilingRecord",
+    "normalise_cik",
+    "parse_submissions",
+    "submissions_path",
+]
+
+SOURCE = "sec"
+ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
+_ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
+_CIK = re.compile(r"^\d{1,10}$")
+# Column of `filings.recent` -> field it feeds; the first three are required.
+_COLUMNS = {
+    "accessionNumber": "accession",
+    "form": "form",
+    "filingDate": "filing_date",
+    "acceptanceDateTime": "accepted",
+    "reportDate": "report_date",
+    "primaryDocument": "document",
+    "primaryDocDescription": "description",
+}
+_REQUIRED = ("accessionNumber", "form", "filingDate")
+
+
+@dataclass(frozen=True)
+class FilingRecord:
+    """One row of `collectors.filings`."""
+
+    accession_number: str
+    cik: str
+    company: str
+    form: str
+    filed_at: datetime
+    accepted_at: datetime | None
+    report_date: str | None
+    primary_document: str | None
+    description: str | None
+    url: str
+    collected_at: datetime
+
+
+def normalise_cik(cik: str | int) -> str:
+    """Return a CIK as EDGAR's ten-digit, zero-padded form.
+
+    Raises:
+        ValueError: the CIK is not one to ten digits.
+    """
+    text = str(cik).strip()
+    if not _CIK.match(text):
+        raise ValueError(f"CIK {text!r} must be one to ten digits")
+    return text.zfill(10)
+
+
+def submissions_path(cik: str | int) -> str:
+    """The path of a company's submissions file, e.g. `/submissions/CIK0001679788.json`."""
+    return f"/submissions/CIK{normalise_cik(cik)}.json"
+
+
+def filing_url(cik: str, accession: str, document: str | None) -> str:
+    """Link to a filing's main document, or to its folder when it names none."""
+    folder = f"{ARCHIVES_URL}/{int(cik)}/{accession.replace('-', '')}"
+    return f"{folder}/{document}" if document else f"{folder}/"
+
+
+def parse_submissions(
+    payload: Any, *, collected_at: datetime
+) -> ParsedPage[FilingRecord]:
+    """Turn a submissions file into one record per recent filing.
+
+    Raises:
+        PayloadError: the file lacks the company or the `filings.recent` columns.
+    """
+    if not isinstance(payload, Mapping):
+        raise PayloadError("SEC answered with no JSON object")
+    filings = payload.get("filings")
+    recent = filings.get("recent") if isinstance(filings, Mapping) else None
+    if not isinstance(recent, Mapping) or any(
+        not isinstance(recent.get(name), list) for name in _REQUIRED
+    ):
+        raise PayloadError("SEC submissions file has no filings.recent columns")
+    try:
+        cik = normalise_cik(payload.get("cik", ""))
+    except ValueError as exc:
+        raise PayloadError(f"SEC submissions file has a bad cik: {exc}") from exc
+    company = as_text(payload.get("name") or "", "name") or f"CIK {cik}"
+
+    def parse(row: Mapping[str, Any]) -> FilingRecord:
+        return _parse_row(row, cik=cik, company=company, collected_at=collected_at)
+
+    return parse_items(_rows(recent), parse, source=SOURCE)
+
+
+def _rows(recent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Zip the parallel columns into row objects; short columns leave gaps."""
+    length = len(recent["accessionNumber"])
+    rows: list[dict[str, Any]] = [{} for _ in range(length)]
+    for column, field_name in _COLUMNS.items():
+        values = recent.get(column)
+        if not isinstance(values, list):
+            continue
+        for index, value in enumerate(values[:length]):
+            rows[index][field_name] = value
+    return rows
+
+
+def _parse_row(
+    row: Mapping[str, Any], *, cik: str, company: str, collected_at: datetime
+) -> FilingRecord:
+    accession = _text(row, "accession", "accessionNumber")
+    if accession is None or not _ACCESSION.match(accession):
+        raise ItemError(f"accession number {accession!r:.40} is malformed")
+    form = _text(row, "form", "form")
+    if form is None:
+        raise ItemError(f"filing {accession} has no form type")
+    document = _text(row, "document", "primaryDocument")
+    accepted = _text(row, "accepted", "acceptanceDateTime")
+    return FilingRecord(
+        accession_number=accession,
+        cik=cik,
+        company=company,
+        form=form,
+        filed_at=_filing_day(row.get("filing_date"), accession),
+        accepted_at=parse_utc(accepted, "acceptanceDateTime") if accepted else None,
+        report_date=_report_date(row.get("report_date")),
+        primary_document=document,
+        description=_text(row, "description", "primaryDocDescription"),
+        url=filing_url(cik, accession, document),
+        collected_at=collected_at,
+    )
+
+
+def _text(row: Mapping[str, Any], key: str, column: str) -> str | None:
+    """A column's text, None when the column is short, null or empty."""
+    value = row.get(key)
+    if value is None:
+        return None
+    return as_text(value, column) or None
+
+
+def _filing_day(value: Any, accession: str) -> datetime:
+    """The filing date as midnight UTC of that day (EDGAR gives only the date)."""
+    if not isinstance(value, str):
+        raise ItemError(f"filing {accession} has no filing date")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ItemError(f"filing date {value!r:.40} is not YYYY-MM-DD") from None
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _report_date(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
