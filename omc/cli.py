@@ -3,6 +3,7 @@
 import logging
 import sys
 import threading
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -10,10 +11,14 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from omc.api.accounts import create_user
 from omc.api.app import create_app
 from omc.cache import CacheRole
+from omc.collectors.backfill import backfill_ohlcv, open_exchange
+from omc.collectors.ohlcv_import import import_ohlcv_file
 from omc.db import migrate as migrations
 from omc.db.engine import session_scope
 from omc.db.models import UserRole
@@ -43,10 +48,14 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 settings_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 queue_app = typer.Typer(help="The task queue.", no_args_is_help=True)
+import_app = typer.Typer(help="Import history from files.", no_args_is_help=True)
+backfill_app = typer.Typer(help="Fetch history from exchanges.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(settings_app, name="settings")
 app.add_typer(queue_app, name="queue")
+app.add_typer(import_app, name="import")
+app.add_typer(backfill_app, name="backfill")
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on [OMC_API_HOST].")
@@ -255,6 +264,73 @@ def queue_ping(
                 f"no worker answered within {timeout_s:g} s: is `omc worker` running?"
             )
         typer.echo("a worker answered")
+    finally:
+        runtime.close()
+
+
+TimeframeOption = Annotated[str, typer.Option(help="Candle length: 1m, 5m, 1h, 1d ...")]
+
+
+@import_app.command("ohlcv")
+def import_ohlcv(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or Parquet file: timestamp, open ... volume.")
+    ],
+    coin: Annotated[str, typer.Option(help="Coin the candles are of, e.g. BTC.")],
+    timeframe: TimeframeOption = "1h",
+    source: Annotated[
+        str, typer.Option(help="Name the candles are stored under.")
+    ] = "import",
+) -> None:
+    """Import candles from a file; all rows are checked first, reruns add nothing."""
+    runtime = _start()
+    try:
+        report = import_ohlcv_file(
+            runtime.engine, file, coin=coin, timeframe=timeframe, source=source
+        )
+        typer.echo(
+            f"{report.rows} candles read, {report.stored} new or changed, "
+            f"{report.first_at.isoformat()} to {report.last_at.isoformat()}"
+        )
+    finally:
+        runtime.close()
+
+
+@backfill_app.command("ohlcv")
+def backfill_ohlcv_command(
+    exchange: Annotated[str, typer.Option(help="ccxt exchange id, e.g. binance.")],
+    symbol: Annotated[str, typer.Option(help="Market, e.g. BTC/USDT.")],
+    timeframe: TimeframeOption = "1h",
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Start here (UTC) if nothing newer is stored; default a year back."
+        ),
+    ] = None,
+) -> None:
+    """Fetch public candles through ccxt, resuming after the newest stored one."""
+    runtime = _start()
+    client = open_exchange(exchange)
+    console = Console(stderr=True)
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("candles", total=None)
+            report = backfill_ohlcv(
+                runtime.engine,
+                client,
+                symbol=symbol,
+                timeframe=timeframe,
+                since=since,
+                progress=lambda done, total: bar.update(
+                    task, completed=done, total=total
+                ),
+            )
+        end = report.last_at.isoformat() if report.last_at else "nothing new"
+        typer.echo(
+            f"{report.fetched} candles fetched in {report.requests} requests, "
+            f"{report.stored} new or changed; series ends at {end}"
+        )
     finally:
         runtime.close()
 
