@@ -1,1 +1,1 @@
-"""Collectors: fetch public sources, parse them into typed records, store them in bulk."""
+"""Collectors: fetch public market data, store it in bulk, record every run."""
