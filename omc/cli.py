@@ -307,10 +307,14 @@ def backfill_ohlcv_command(
             help="Start here (UTC) if nothing newer is stored; default a year back."
         ),
     ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="Replace the exchange's public API URL (a mirror or proxy)."),
+    ] = None,
 ) -> None:
     """Fetch public candles through ccxt, resuming after the newest stored one."""
     runtime = _start()
-    client = open_exchange(exchange)
+    client = open_exchange(exchange, api_urls={"public": api_url} if api_url else None)
     console = Console(stderr=True)
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:

@@ -1,26 +1,30 @@
-"""Helpers shared by the source parsers: lenient reading of untidy provider JSON.
+"""Page parsing for the text sources (CryptoPanic, Reddit, SEC EDGAR).
 
-Providers send numbers as strings, nulls where a value is expected, HTML entities
-in titles, and now and then an item that makes no sense. The helpers here accept
-the harmless variants and raise `ItemError` for the rest; each parser turns an
-`ItemError` into one skipped, counted and logged item, never a failed run.
+Complements `omc.collectors.parsing` with what text sources need: HTML entities
+decoded, integers checked against the column's range, ISO-8601 and epoch times.
+The parsers are pure functions from a decoded payload to a `ParsedPage` of typed
+records; `parse_items` turns a malformed item into one skipped, counted and logged
+item, never a failed run, and `add_page` hands a page to the runner's result.
 """
 
 import html
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from omc.errors import OmcError
+from omc.collectors.base import CollectResult
+from omc.collectors.errors import MalformedItem, MalformedPayload
+from omc.db.base import Base
 
 __all__ = [
     "INT32_MAX",
     "ItemError",
     "ParsedPage",
     "PayloadError",
+    "add_page",
     "as_float",
     "as_int",
     "as_text",
@@ -39,16 +43,11 @@ INT32_MAX = 2**31 - 1
 _EPOCH_MS_THRESHOLD = 100_000_000_000
 
 
-class PayloadError(OmcError):
-    """A provider answered with a payload of an unexpected shape.
-
-    The run fails and is recorded; check the provider's status or the configured
-    base URL (a proxy's error page is a common cause).
-    """
-
-
-class ItemError(ValueError):
-    """One item of a payload is malformed; the parser skips and counts it."""
+# The framework's names for a broken answer and a broken item, under short aliases.
+PayloadError = MalformedPayload
+ItemError = MalformedItem
+# Besides MalformedItem, what a parser may raise on an item of an unexpected shape.
+_ITEM_FAULTS = (MalformedItem, KeyError, TypeError, ValueError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,18 @@ def parse_items(
             if not isinstance(item, Mapping):
                 raise ItemError(f"item is {type(item).__name__}, not an object")
             records.append(parse(item))
-        except ItemError as exc:
+        except _ITEM_FAULTS as exc:
             errors.append(str(exc))
             logger.warning(
                 "malformed item skipped",
                 extra={"source": source, "index": index, "reason": str(exc)},
             )
     return ParsedPage(records, skipped=len(errors), cursor=cursor, errors=errors)
+
+
+def add_page(result: CollectResult, model: type[Base], page: ParsedPage[Any]) -> None:
+    """Add a page's records as rows of `model`, and count its items."""
+    result.fetched += len(page.records) + page.skipped
+    result.skipped += page.skipped
+    for record in page.records:
+        result.add(model, asdict(record))

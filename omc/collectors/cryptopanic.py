@@ -6,28 +6,41 @@ the parser keeps only its query without the token as the cursor, and the
 collector asks the configured base URL for it (which also keeps paging on a mirror).
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from omc.collectors._parsing import (
     ItemError,
     ParsedPage,
     PayloadError,
+    add_page,
     as_int,
     as_text,
     parse_items,
     parse_utc,
     require,
 )
+from omc.collectors.base import Collector, CollectResult
+from omc.collectors.errors import CollectorDisabled
+from omc.collectors.http import HttpClient
 from omc.collectors.sentiment import score_text
+from omc.db.models.collectors import NewsPost
 
-__all__ = ["SOURCE", "NewsRecord", "parse_posts"]
+__all__ = ["SOURCE", "CryptoPanicCollector", "NewsRecord", "parse_posts"]
+
+logger = logging.getLogger(__name__)
 
 SOURCE = "cryptopanic"
+POSTS_PATH = "/api/v1/posts/"
 TOKEN_PARAM = "auth_token"  # noqa: S105  (the name of the query parameter)
+# Paging stops after this many pages, or at a page older than the look-back:
+# older posts were stored by earlier runs.
+MAX_PAGES = 5
+LOOKBACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,15 @@ def parse_posts(payload: Any, *, collected_at: datetime) -> ParsedPage[NewsRecor
         source=SOURCE,
         cursor=next_cursor(payload.get("next")),
     )
+
+
+def _reason(payload: Any) -> str:
+    """The provider's own explanation of an error answer, if it gave one."""
+    if isinstance(payload, Mapping):
+        for key in ("info", "detail", "error"):
+            if isinstance(payload.get(key), str):
+                return f": {payload[key][:200]}"
+    return ""
 
 
 def next_cursor(next_url: Any) -> str | None:
@@ -147,3 +169,52 @@ def _votes(value: Any) -> dict[str, int]:
         for kind, count in value.items()
         if count is not None
     }
+
+
+class CryptoPanicCollector(Collector):
+    """Public news posts from CryptoPanic, newest first, following `next` pages."""
+
+    name: ClassVar[str] = SOURCE
+
+    @property
+    def cadence_s(self) -> int:
+        """Seconds between runs (`OMC_CRYPTOPANIC_CADENCE_S`)."""
+        return self.settings.cryptopanic_cadence_s
+
+    @property
+    def base_url(self) -> str:
+        """CryptoPanic's base URL (`OMC_CRYPTOPANIC_BASE_URL`)."""
+        return self.settings.cryptopanic_base_url
+
+    def disabled_reason(self) -> str | None:
+        """CryptoPanic answers nothing without a token."""
+        token = self.settings.cryptopanic_token
+        if token is None or not token.get_secret_value():
+            return "OMC_CRYPTOPANIC_TOKEN is not set"
+        return None
+
+    async def collect(self, http: HttpClient, *, now: datetime) -> CollectResult:
+        """Fetch pages until the last one, the page limit, or posts seen before."""
+        token = self.settings.cryptopanic_token
+        if token is None:
+            raise CollectorDisabled("OMC_CRYPTOPANIC_TOKEN is not set")
+        result = CollectResult()
+        query: list[tuple[str, str]] = [("public", "true")]
+        for page_number in range(1, MAX_PAGES + 1):
+            # The token goes in as a parameter and never into a URL we log.
+            params = [(TOKEN_PARAM, token.get_secret_value()), *query]
+            payload = await http.get_json(POSTS_PATH, params=params)
+            page = parse_posts(payload, collected_at=now)
+            add_page(result, NewsPost, page)
+            logger.debug(
+                "cryptopanic page read",
+                extra={"page": page_number, "posts": len(page.records)},
+            )
+            if page.cursor is None or _reaches_back(page, now - LOOKBACK):
+                break
+            query = parse_qsl(page.cursor)
+        return result
+
+
+def _reaches_back(page: ParsedPage[NewsRecord], horizon: datetime) -> bool:
+    return any(record.published_at < horizon for record in page.records)

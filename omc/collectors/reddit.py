@@ -7,15 +7,20 @@ then answers a listing whose `after` fullname fetches the next, older page. Text
 fields arrive HTML-escaped (`&amp;`); the parser decodes them.
 """
 
+import base64
+import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from importlib.metadata import version
+from typing import Any, ClassVar
 
 from omc.collectors._parsing import (
     ItemError,
     ParsedPage,
     PayloadError,
+    add_page,
     as_float,
     as_int,
     as_text,
@@ -23,13 +28,36 @@ from omc.collectors._parsing import (
     parse_items,
     require,
 )
+from omc.collectors.base import Collector, CollectResult
+from omc.collectors.errors import (
+    CollectorDisabled,
+    ProviderErrorBody,
+    ProviderRejected,
+)
+from omc.collectors.http import HttpClient
 from omc.collectors.sentiment import score_text
-from omc.errors import AuthError
+from omc.db.models.collectors import SocialPost
 
-__all__ = ["SOURCE", "AccessToken", "SocialRecord", "parse_listing", "parse_token"]
+__all__ = [
+    "SOURCE",
+    "AccessToken",
+    "RedditCollector",
+    "SocialRecord",
+    "parse_listing",
+    "parse_token",
+]
+
+logger = logging.getLogger(__name__)
 
 SOURCE = "reddit"
 WEB_URL = "https://www.reddit.com"
+TOKEN_PATH = "/api/v1/access_token"  # noqa: S105  (a path, not a secret)
+PAGE_SIZE = 100
+# Paging of one subreddit stops after this many pages, or at a page older than
+# the look-back: older posts were stored by earlier runs.
+MAX_PAGES = 10
+LOOKBACK = timedelta(days=1)
+_SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 # What Reddit shows in place of an author or a body that was deleted or removed.
 _GONE = frozenset({"[deleted]", "[removed]"})
 
@@ -66,15 +94,16 @@ def parse_token(payload: Any) -> AccessToken:
     """Read the token endpoint's answer.
 
     Raises:
-        AuthError: Reddit answered without a bearer token (it reports refused
-            credentials as `{"error": "invalid_grant"}` with status 200 at times).
+        ProviderErrorBody: Reddit answered without a bearer token (it reports
+            refused credentials as `{"error": "invalid_grant"}` with status 200
+            at times).
     """
     if not isinstance(payload, Mapping):
-        raise AuthError("Reddit's token endpoint answered with no JSON object")
+        raise ProviderErrorBody("Reddit's token endpoint answered with no JSON object")
     token = payload.get("access_token")
     if not isinstance(token, str) or not token:
         error = payload.get("error")
-        raise AuthError(
+        raise ProviderErrorBody(
             f"Reddit refused the app credentials ({error}): check "
             "OMC_REDDIT_CLIENT_ID and OMC_REDDIT_CLIENT_SECRET"
         )
@@ -167,3 +196,112 @@ def _permalink(post: Mapping[str, Any]) -> str:
     if isinstance(permalink, str) and permalink.startswith("/"):
         return WEB_URL + permalink
     raise ItemError("permalink is missing")
+
+
+class RedditCollector(Collector):
+    """New submissions of the configured subreddits, through app-only OAuth."""
+
+    name: ClassVar[str] = SOURCE
+    # Reddit allows 100 OAuth requests a minute per client; stay well below.
+    max_requests_per_s: ClassVar[float | None] = 1.5
+
+    @property
+    def cadence_s(self) -> int:
+        """Seconds between runs (`OMC_REDDIT_CADENCE_S`)."""
+        return self.settings.reddit_cadence_s
+
+    @property
+    def base_url(self) -> str:
+        """The OAuth API host (`OMC_REDDIT_BASE_URL`)."""
+        return self.settings.reddit_base_url
+
+    def headers(self) -> dict[str, str]:
+        """Reddit asks every client for a User-Agent that says who it is."""
+        client = self.settings.reddit_client_id or "unconfigured"
+        return {
+            "User-Agent": f"python:omc-market-intelligence:v{version('omc')} "
+            f"(Oh My Coins collector; app {client})"
+        }
+
+    def disabled_reason(self) -> str | None:
+        """Reddit's API needs an app's client id and secret."""
+        secret = self.settings.reddit_client_secret
+        if not self.settings.reddit_client_id:
+            return "OMC_REDDIT_CLIENT_ID is not set"
+        if secret is None or not secret.get_secret_value():
+            return "OMC_REDDIT_CLIENT_SECRET is not set"
+        bad = [s for s in self.settings.reddit_subreddits if not _SUBREDDIT.match(s)]
+        if bad:
+            return f"OMC_REDDIT_SUBREDDITS has invalid names: {', '.join(bad)}"
+        return None
+
+    async def collect(self, http: HttpClient, *, now: datetime) -> CollectResult:
+        """Fetch a token, then the new posts of every subreddit, page by page."""
+        token = await self._fetch_token(http)
+        auth = {"Authorization": f"Bearer {token.value}"}
+        result = CollectResult()
+        for subreddit in self.settings.reddit_subreddits:
+            await self._collect_subreddit(http, subreddit, auth, result, now)
+        return result
+
+    async def _fetch_token(self, http: HttpClient) -> AccessToken:
+        client_id = self.settings.reddit_client_id
+        secret = self.settings.reddit_client_secret
+        if not client_id or secret is None:
+            raise CollectorDisabled("OMC_REDDIT_CLIENT_ID is not set")
+        pair = f"{client_id}:{secret.get_secret_value()}".encode()
+        basic = base64.b64encode(pair).decode("ascii")
+        url = self.settings.reddit_auth_url.rstrip("/") + TOKEN_PATH
+        try:
+            response = await http.request(
+                "POST",
+                url,
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}"},
+            )
+        except ProviderRejected as exc:
+            raise ProviderRejected(
+                f"Reddit refused the app credentials (HTTP {exc.status_code}): "
+                "check OMC_REDDIT_CLIENT_ID and OMC_REDDIT_CLIENT_SECRET",
+                status_code=exc.status_code,
+                body=b"",
+            ) from exc
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise PayloadError("Reddit's token endpoint answered no JSON") from exc
+        return parse_token(payload)
+
+    async def _collect_subreddit(
+        self,
+        http: HttpClient,
+        subreddit: str,
+        auth: dict[str, str],
+        result: CollectResult,
+        now: datetime,
+    ) -> None:
+        after: str | None = None
+        for page_number in range(1, MAX_PAGES + 1):
+            params: dict[str, str | int] = {"limit": PAGE_SIZE}
+            if after is not None:
+                params["after"] = after
+            payload = await http.get_json(
+                f"/r/{subreddit}/new", params=params, headers=auth
+            )
+            page = parse_listing(payload, collected_at=now)
+            add_page(result, SocialPost, page)
+            logger.debug(
+                "reddit page read",
+                extra={
+                    "subreddit": subreddit,
+                    "page": page_number,
+                    "posts": len(page.records),
+                },
+            )
+            if page.cursor is None or _reaches_back(page, now - LOOKBACK):
+                return
+            after = page.cursor
+
+
+def _reaches_back(page: ParsedPage[SocialRecord], horizon: datetime) -> bool:
+    return any(record.published_at < horizon for record in page.records)

@@ -6,31 +6,44 @@ answers a company's metadata and its recent filings as parallel arrays under
 one filing. The parser turns those columns into one record per filing.
 """
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 
 from omc.collectors._parsing import (
     ItemError,
     ParsedPage,
     PayloadError,
+    add_page,
     as_text,
     parse_items,
     parse_utc,
 )
+from omc.collectors.base import Collector, CollectResult
+from omc.collectors.errors import ProviderRejected
+from omc.collectors.http import HttpClient
+from omc.db.models.collectors import Filing
 
 __all__ = [
     "ARCHIVES_URL",
     "SOURCE",
     "FilingRecord",
+    "SecCollector",
     "normalise_cik",
     "parse_submissions",
     "submissions_path",
 ]
 
+logger = logging.getLogger(__name__)
+
 SOURCE = "sec"
+# SEC's fair-access rule allows 10 requests a second per client; the spacing of
+# the HTTP client keeps a margin below it.
+SEC_MAX_REQUESTS_PER_S = 8.0
+_CONTACT = re.compile(r"\S+@\S+\.\S+")
 ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
 _ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 _CIK = re.compile(r"^\d{1,10}$")
@@ -180,3 +193,60 @@ def _report_date(value: Any) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         return None
+
+
+class SecCollector(Collector):
+    """Recent filings of the companies in `OMC_SEC_CIKS`, one request per company."""
+
+    name: ClassVar[str] = SOURCE
+    max_requests_per_s: ClassVar[float | None] = SEC_MAX_REQUESTS_PER_S
+
+    @property
+    def cadence_s(self) -> int:
+        """Seconds between runs (`OMC_SEC_CADENCE_S`)."""
+        return self.settings.sec_cadence_s
+
+    @property
+    def base_url(self) -> str:
+        """EDGAR's data host (`OMC_SEC_BASE_URL`)."""
+        return self.settings.sec_base_url
+
+    def headers(self) -> dict[str, str]:
+        """SEC refuses clients that do not name their operator and a contact."""
+        return {
+            "User-Agent": self.settings.sec_user_agent or "",
+            "Accept": "application/json",
+        }
+
+    def disabled_reason(self) -> str | None:
+        """SEC's User-Agent rule and a valid watch list are both required."""
+        agent = (self.settings.sec_user_agent or "").strip()
+        if not agent:
+            return (
+                "OMC_SEC_USER_AGENT is not set: SEC requires the operator's name "
+                "and a contact email, e.g. `Example Research ops@example.com`"
+            )
+        if not _CONTACT.search(agent):
+            return "OMC_SEC_USER_AGENT must include a contact email address"
+        for cik in self.settings.sec_ciks:
+            try:
+                normalise_cik(cik)
+            except ValueError as exc:
+                return f"OMC_SEC_CIKS: {exc}"
+        return None
+
+    async def collect(self, http: HttpClient, *, now: datetime) -> CollectResult:
+        """Fetch each company's submissions file and keep its recent filings."""
+        result = CollectResult()
+        for cik in self.settings.sec_ciks:
+            try:
+                payload = await http.get_json(submissions_path(cik))
+            except ProviderRejected as exc:
+                if exc.status_code != 404:
+                    raise
+                # One unknown company must not cost the others their filings.
+                result.fetched += 1
+                result.skip(self.name, normalise_cik(cik), "EDGAR knows no such CIK")
+                continue
+            add_page(result, Filing, parse_submissions(payload, collected_at=now))
+        return result

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from omc.collectors._parsing import PayloadError
+from omc.collectors.errors import ProviderErrorBody
 from omc.collectors.reddit import parse_listing, parse_token
 from omc.collectors.sentiment import score_text
-from omc.errors import AuthError
 from tests.fixtures import load_json
 
 NOW = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
@@ -89,6 +89,6 @@ def test_token_answer_gives_the_bearer_and_its_lifetime() -> None:
     assert token.expires_in_s == 86400
 
 
-def test_a_token_answer_without_a_token_is_an_auth_error() -> None:
-    with pytest.raises(AuthError, match="OMC_REDDIT_CLIENT_ID"):
+def test_a_token_answer_without_a_token_is_an_error_naming_the_settings() -> None:
+    with pytest.raises(ProviderErrorBody, match="OMC_REDDIT_CLIENT_ID"):
         parse_token({"error": "invalid_grant"})
