@@ -1,18 +1,22 @@
 """Latest prices as the price collector leaves them in the collector cache (Redis db 0).
 
-The API serves `/data/prices/latest` from this cache while it is fresh, so the
-common question "what does BTC cost now" does not touch the database. A missing,
+After each CoinSpot run the collector runner stores `{"collected_at": ..., "values":
+{"BTC": {"bid": ..., "ask": ..., "last": ...}, ...}}` under the collector's latest
+key, with a TTL of two cadences. The API serves `/data/prices/latest` from it while
+it is fresh, so "what does BTC cost now" does not touch the database. A missing,
 unreadable or stale entry returns None and the caller falls back to the database.
 """
 
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
 from omc.api.data_schemas import PricePublic
 from omc.cache import Store, cache_key
+from omc.collectors.parsing import bucket_start
 from omc.errors import CacheError
 from omc.settings import Settings
 
@@ -20,7 +24,9 @@ __all__ = ["LATEST_PRICES_KEY", "read_cached_prices"]
 
 logger = logging.getLogger(__name__)
 
-LATEST_PRICES_KEY = cache_key("collectors", "prices", "latest")
+PRICE_COLLECTOR = "coinspot"
+LATEST_PRICES_KEY = cache_key("collectors", "latest", PRICE_COLLECTOR)
+PRICE_QUOTE = "AUD"
 # A snapshot older than this many price cadences is stale: the collector is behind.
 FRESH_CADENCES = 2
 
@@ -35,14 +41,31 @@ def read_cached_prices(store: Store, settings: Settings) -> list[PricePublic] | 
     if raw is None:
         return None
     try:
-        prices = [PricePublic.model_validate(item) for item in json.loads(raw)]
-    except (ValueError, TypeError, ValidationError) as exc:
+        prices = _prices_of(json.loads(raw), settings.coinspot_cadence_s)
+    except (ValueError, TypeError, KeyError, AttributeError, ValidationError) as exc:
         logger.warning("price cache entry unreadable", extra={"error": str(exc)})
         return None
     if not prices:
         return None
     max_age = timedelta(seconds=settings.coinspot_cadence_s * FRESH_CADENCES)
-    newest = max(price.collected_at for price in prices)
-    if datetime.now(UTC) - newest > max_age:
+    if datetime.now(UTC) - prices[0].collected_at > max_age:
         return None
     return prices
+
+
+def _prices_of(entry: dict[str, Any], cadence_s: int) -> list[PricePublic]:
+    collected_at = datetime.fromisoformat(entry["collected_at"]).astimezone(UTC)
+    bucket_at = bucket_start(collected_at, cadence_s)
+    return [
+        PricePublic(
+            exchange=PRICE_COLLECTOR,
+            coin=coin,
+            quote=PRICE_QUOTE,
+            bid=values.get("bid"),
+            ask=values.get("ask"),
+            last=values.get("last"),
+            bucket_at=bucket_at,
+            collected_at=collected_at,
+        )
+        for coin, values in sorted(entry["values"].items())
+    ]

@@ -181,21 +181,15 @@ def test_latest_prices_come_from_the_database_when_the_cache_is_empty(
 
 
 def _cache_prices(runtime: Runtime, collected_at: datetime) -> None:
-    prices = [
-        {
-            "exchange": "coinspot",
-            "coin": coin,
-            "quote": "AUD",
-            "bid": None,
-            "ask": None,
-            "last": last,
-            "bucket_at": collected_at.isoformat(),
-            "collected_at": collected_at.isoformat(),
-        }
-        for coin, last in (("BTC", 150000.5), ("ETH", 5000.25))
-    ]
+    entry = {
+        "collected_at": collected_at.isoformat(),
+        "values": {
+            "BTC": {"bid": 150000.0, "ask": 150001.0, "last": 150000.5},
+            "ETH": {"bid": None, "ask": None, "last": 5000.25},
+        },
+    }
     runtime.store(CacheRole.COLLECTORS).set(
-        LATEST_PRICES_KEY, json.dumps(prices), ttl_s=600
+        LATEST_PRICES_KEY, json.dumps(entry), ttl_s=600
     )
 
 
