@@ -31,10 +31,11 @@ bulk upsert, the cache and the metrics. A new source needs only this:
             )
             return result
 
-`parse_items` counts every item as fetched; an item whose parser raises
-`MalformedItem` (or KeyError, TypeError, ValueError) is skipped, counted and logged
-with its key, and the others are kept. A problem with the answer as a whole raises
-a `CollectorError` (`MalformedPayload`, `ProviderErrorBody`...), failing the run.
+`parse_items` (or `parse_item`, one at a time) counts every item as fetched; an
+item whose parser raises `MalformedItem` (or KeyError, TypeError, ValueError) is
+skipped, counted and logged with its key, and the others are kept. A problem with
+the answer as a whole raises a `CollectorError` (`MalformedPayload`,
+`ProviderErrorBody`...), failing the run.
 Rows are dicts of column values, grouped by table model; the runner upserts them by
 primary key, and a change of `collected_at` alone never counts as a change.
 """
@@ -152,12 +153,23 @@ class Collector(ABC):
     ) -> None:
         """Parse `(key, item)` pairs into rows of `model`, skipping malformed ones."""
         for key, item in items:
-            result.fetched += 1
-            try:
-                row = parse(item)
-            except MalformedItem as exc:
-                result.skip(self.name, key, str(exc))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                result.skip(self.name, key, f"{type(exc).__name__}: {exc}")
-            else:
-                result.add(model, row)
+            self.parse_item(result, model, key, item, parse)
+
+    def parse_item(
+        self,
+        result: CollectResult,
+        model: type[Base],
+        key: str,
+        item: Any,
+        parse: Callable[[Any], Row],
+    ) -> None:
+        """Count one fetched item and keep its row, or skip and log it by `key`."""
+        result.fetched += 1
+        try:
+            row = parse(item)
+        except MalformedItem as exc:
+            result.skip(self.name, key, str(exc))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            result.skip(self.name, key, f"{type(exc).__name__}: {exc}")
+        else:
+            result.add(model, row)

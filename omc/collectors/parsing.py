@@ -45,19 +45,29 @@ def require_float(item: Mapping[str, Any], field: str) -> float:
     return number
 
 
-def optional_str(item: Mapping[str, Any], field: str) -> str | None:
-    """A non-empty string, or None if absent, null or empty."""
+def optional_str(
+    item: Mapping[str, Any], field: str, *, max_chars: int | None = None
+) -> str | None:
+    """A non-empty string of at most `max_chars`, or None if absent, null or empty.
+
+    The limit matches the column's: PostgreSQL refuses a longer value and would
+    fail the whole batch, so the item is rejected alone instead.
+    """
     value = item.get(field)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise MalformedItem(f"{field}={value!r} is not a string")
+    if max_chars is not None and len(value) > max_chars:
+        raise MalformedItem(f"{field} is longer than {max_chars} characters")
     return value
 
 
-def require_str(item: Mapping[str, Any], field: str) -> str:
+def require_str(
+    item: Mapping[str, Any], field: str, *, max_chars: int | None = None
+) -> str:
     """Like `optional_str`, but a missing, null or empty value is malformed."""
-    value = optional_str(item, field)
+    value = optional_str(item, field, max_chars=max_chars)
     if value is None:
         raise MalformedItem(f"{field} is missing")
     return value
