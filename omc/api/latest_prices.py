@@ -15,8 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from omc.api.data_schemas import PricePublic
-from omc.cache import Store, cache_key
+from omc.cache import Store
+from omc.collectors.coinspot import EXCHANGE, QUOTE
 from omc.collectors.parsing import bucket_start
+from omc.collectors.runner import latest_cache_key
 from omc.errors import CacheError
 from omc.settings import Settings
 
@@ -24,9 +26,7 @@ __all__ = ["LATEST_PRICES_KEY", "read_cached_prices"]
 
 logger = logging.getLogger(__name__)
 
-PRICE_COLLECTOR = "coinspot"
-LATEST_PRICES_KEY = cache_key("collectors", "latest", PRICE_COLLECTOR)
-PRICE_QUOTE = "AUD"
+LATEST_PRICES_KEY = latest_cache_key(EXCHANGE)
 # A snapshot older than this many price cadences is stale: the collector is behind.
 FRESH_CADENCES = 2
 
@@ -58,9 +58,9 @@ def _prices_of(entry: dict[str, Any], cadence_s: int) -> list[PricePublic]:
     bucket_at = bucket_start(collected_at, cadence_s)
     return [
         PricePublic(
-            exchange=PRICE_COLLECTOR,
+            exchange=EXCHANGE,
             coin=coin,
-            quote=PRICE_QUOTE,
+            quote=QUOTE,
             bid=values.get("bid"),
             ask=values.get("ask"),
             last=values.get("last"),

@@ -67,7 +67,9 @@ def parse_posts(payload: Any, *, collected_at: datetime) -> ParsedPage[NewsRecor
         PayloadError: the page is not an object with a `results` list.
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("results"), list):
-        raise PayloadError("CryptoPanic answered without a list of results")
+        raise PayloadError(
+            f"CryptoPanic answered without a list of results{_reason(payload)}"
+        )
 
     def parse(item: Mapping[str, Any]) -> NewsRecord:
         return _parse_post(item, collected_at)

@@ -19,6 +19,9 @@ ALL = "all"
 _CLASS_PATHS: dict[str, str] = {
     "coinspot": "omc.collectors.coinspot:CoinSpotCollector",
     "defillama": "omc.collectors.defillama:DefiLlamaCollector",
+    "cryptopanic": "omc.collectors.cryptopanic:CryptoPanicCollector",
+    "reddit": "omc.collectors.reddit:RedditCollector",
+    "sec": "omc.collectors.sec:SecCollector",
 }
 
 

@@ -10,7 +10,7 @@ from omc.collectors.cryptopanic import POSTS_PATH, CryptoPanicCollector
 from omc.db.models import NewsPost
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, Sleeps, runner_for, runs_of
-from tests.collectors.replay import Reply, ReplayServer
+from tests.collectors.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 TOKEN = "FIXTURE-TOKEN-0123456789abcdef"
@@ -53,7 +53,9 @@ def test_run_follows_next_pages_and_stores_posts_with_votes_and_currencies(
     assert sorted(posts) == ["21449702", "21449850", "21449987", "21450001"]
     assert posts["21449987"].currencies == ["ETH", "LDO"]
     assert posts["21450001"].votes["positive"] == 12
-    assert posts["21449702"].published_at == datetime(2026, 1, 5, 10, 15, 45, tzinfo=UTC)
+    assert posts["21449702"].published_at == datetime(
+        2026, 1, 5, 10, 15, 45, tzinfo=UTC
+    )
 
 
 def test_rerun_of_the_same_pages_stores_nothing_new(
@@ -85,7 +87,10 @@ def test_the_token_never_reaches_the_logs_or_the_run_record(
     for record in omc_records:
         assert TOKEN not in record.getMessage()
         assert all(TOKEN not in str(value) for value in record.__dict__.values())
-    assert all(TOKEN not in (r.error or "") for r in runs_of(collector_runtime.engine, "cryptopanic"))
+    assert all(
+        TOKEN not in (r.error or "")
+        for r in runs_of(collector_runtime.engine, "cryptopanic")
+    )
 
 
 def test_without_a_token_the_collector_reports_itself_disabled(

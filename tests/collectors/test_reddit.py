@@ -9,7 +9,7 @@ from omc.collectors.reddit import TOKEN_PATH, RedditCollector
 from omc.db.models import SocialPost
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, Sleeps, runner_for
-from tests.collectors.replay import Reply, ReplayServer
+from tests.collectors.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
 CLIENT_ID = "fixture-client-id"
@@ -104,7 +104,8 @@ def test_a_401_from_the_token_endpoint_fails_the_run_naming_the_settings(
     collector_runtime: Runtime, replay_server: ReplayServer
 ) -> None:
     replay_server.add(
-        TOKEN_PATH, Reply.file(FIXTURES / "reddit" / "access_token_401.json", status=401)
+        TOKEN_PATH,
+        Reply.file(FIXTURES / "reddit" / "access_token_401.json", status=401),
     )
 
     outcome = run(collector_runtime)
