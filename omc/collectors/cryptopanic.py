@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from omc.collectors._parsing import (
+from omc.collectors._pages import (
     ItemError,
     ParsedPage,
     PayloadError,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any, ClassVar
 
-from omc.collectors._parsing import (
+from omc.collectors._pages import (
     ItemError,
     ParsedPage,
     PayloadError,

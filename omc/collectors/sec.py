@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
-from omc.collectors._parsing import (
+from omc.collectors._pages import (
     ItemError,
     ParsedPage,
     PayloadError,

@@ -19,14 +19,17 @@ from omc.db.models.collectors import (
     SocialPost,
 )
 from omc.runtime import Runtime
+from tests.conftest import add_user, token_for
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def viewer(auth_headers: dict[UserRole, dict[str, str]]) -> dict[str, str]:
-    return auth_headers[UserRole.VIEWER]
+def viewer(runtime: Runtime, client: TestClient) -> dict[str, str]:
+    """Bearer headers of a viewer, the least privileged role that may read data."""
+    add_user(runtime, "viewer@example.com", UserRole.VIEWER)
+    return {"Authorization": f"Bearer {token_for(client, 'viewer@example.com')}"}
 
 
 def _add(runtime: Runtime, *rows: object) -> None:
@@ -161,6 +164,39 @@ def test_bad_filters_answer_422_with_the_parameter_named(
     assert response.status_code == 422
     named = {error["loc"][-1] for error in response.json()["detail"]}
     assert named & (set(params) | {"end"})
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("prices/latest", {"coin": "BTC_"}),
+        ("prices/latest", {"exchange": "../etc"}),
+        ("ohlcv", {"coin": "BTC", "source": "a;b"}),
+        ("ohlcv", {"coin": "%"}),
+        ("tvl/chains", {"chain": ""}),
+        ("tvl/protocols", {"start": "2026-13-40"}),
+        ("news", {"coin": "BTC%"}),
+        ("social", {"community": "x" * 200}),
+        ("filings", {"cik": "12345678901"}),
+        ("filings", {"form": "8-K'--"}),
+    ],
+)
+def test_bad_filters_on_every_route_answer_422(
+    client: TestClient, viewer: dict[str, str], path: str, params: dict[str, Any]
+) -> None:
+    response = client.get(f"/api/v1/data/{path}", params=params, headers=viewer)
+
+    assert response.status_code == 422
+
+
+def test_a_coin_in_another_script_is_a_valid_filter(
+    client: TestClient, runtime: Runtime, viewer: dict[str, str]
+) -> None:
+    _add(runtime, _price("ÜNÏ", T0, 4.0))
+
+    response = client.get("/api/v1/data/prices", params={"coin": "ünï"}, headers=viewer)
+
+    assert [p["coin"] for p in response.json()["data"]] == ["ÜNÏ"]
 
 
 def test_latest_prices_come_from_the_database_when_the_cache_is_empty(

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._parsing import PayloadError
+from omc.collectors._pages import PayloadError
 from omc.collectors.cryptopanic import next_cursor, parse_posts
 from tests.fixtures import load_json
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._parsing import PayloadError
+from omc.collectors._pages import PayloadError
 from omc.collectors.errors import ProviderErrorBody
 from omc.collectors.reddit import parse_listing, parse_token
 from omc.collectors.sentiment import score_text

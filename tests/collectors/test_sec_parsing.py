@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._parsing import PayloadError
+from omc.collectors._pages import PayloadError
 from omc.collectors.sec import normalise_cik, parse_submissions, submissions_path
 from tests.fixtures import load_json
 

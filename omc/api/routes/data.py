@@ -56,7 +56,8 @@ router = APIRouter(prefix="/data", tags=["data"])
 
 # Large enough for any real table, small enough for a 64-bit OFFSET everywhere.
 MAX_OFFSET = 1_000_000_000
-SYMBOL_PATTERN = r"^[A-Za-z0-9]{1,32}$"
+# Letters and digits of any script; no "_" or "%", which are LIKE wildcards.
+SYMBOL_PATTERN = r"^[^\W_]{1,32}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,127}$"
 TIMEFRAME_PATTERN = r"^[1-9][0-9]{0,3}[smhdwM]$"
 
