@@ -11,19 +11,17 @@ import html
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from omc.collectors.base import CollectResult
-from omc.collectors.errors import MalformedItem, MalformedPayload
+from omc.collectors.errors import MalformedItem
 from omc.db.base import Base
 
 __all__ = [
     "INT32_MAX",
-    "ItemError",
     "ParsedPage",
-    "PayloadError",
     "add_page",
     "as_float",
     "as_int",
@@ -31,6 +29,7 @@ __all__ = [
     "from_epoch",
     "parse_items",
     "parse_utc",
+    "reaches_back",
     "require",
 ]
 
@@ -42,10 +41,6 @@ INT32_MAX = 2**31 - 1
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 100_000_000_000
 
-
-# The framework's names for a broken answer and a broken item, under short aliases.
-PayloadError = MalformedPayload
-ItemError = MalformedItem
 # Besides MalformedItem, what a parser may raise on an item of an unexpected shape.
 _ITEM_FAULTS = (MalformedItem, KeyError, TypeError, ValueError, AttributeError)
 
@@ -57,21 +52,28 @@ class ParsedPage(Generic[R]):
     records: list[R]
     skipped: int = 0
     cursor: str | None = None
-    errors: list[str] = field(default_factory=list)
+
+
+class _Dated(Protocol):
+    @property
+    def published_at(self) -> datetime: ...
+
+
+D = TypeVar("D", bound=_Dated)
 
 
 def require(item: Mapping[str, Any], key: str) -> Any:
     """Return `item[key]`, raising ItemError when it is absent or null."""
     value = item.get(key)
     if value is None:
-        raise ItemError(f"{key} is missing")
+        raise MalformedItem(f"{key} is missing")
     return value
 
 
 def as_text(value: Any, name: str, *, unescape: bool = True) -> str:
     """Return a string field without surrounding space, HTML entities decoded."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ItemError(f"{name} is not text: {type(value).__name__}")
+        raise MalformedItem(f"{name} is not text: {type(value).__name__}")
     text = str(value).strip()
     return html.unescape(text) if unescape else text
 
@@ -79,13 +81,13 @@ def as_text(value: Any, name: str, *, unescape: bool = True) -> str:
 def as_float(value: Any, name: str) -> float:
     """Return a finite float from a number or a numeric string."""
     if isinstance(value, bool):
-        raise ItemError(f"{name} is a boolean, not a number")
+        raise MalformedItem(f"{name} is a boolean, not a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ItemError(f"{name} is not a number: {value!r:.40}") from None
+        raise MalformedItem(f"{name} is not a number: {value!r:.40}") from None
     if not math.isfinite(number):
-        raise ItemError(f"{name} is not finite: {value!r:.40}")
+        raise MalformedItem(f"{name} is not finite: {value!r:.40}")
     return number
 
 
@@ -93,9 +95,9 @@ def as_int(value: Any, name: str, *, maximum: int = INT32_MAX) -> int:
     """Return an int from an integer, an integral float or a numeric string."""
     number = as_float(value, name)
     if not number.is_integer():
-        raise ItemError(f"{name} is not a whole number: {value!r:.40}")
+        raise MalformedItem(f"{name} is not a whole number: {value!r:.40}")
     if abs(number) > maximum:
-        raise ItemError(f"{name} is out of range: {value!r:.40}")
+        raise MalformedItem(f"{name} is out of range: {value!r:.40}")
     return int(number)
 
 
@@ -105,7 +107,7 @@ def parse_utc(value: Any, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ItemError(f"{name} is not an ISO-8601 time: {text!r:.40}") from None
+        raise MalformedItem(f"{name} is not an ISO-8601 time: {text!r:.40}") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -119,7 +121,7 @@ def from_epoch(value: Any, name: str) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
-        raise ItemError(f"{name} is out of range: {value!r:.40}") from None
+        raise MalformedItem(f"{name} is out of range: {value!r:.40}") from None
 
 
 def parse_items(
@@ -127,23 +129,42 @@ def parse_items(
     parse: Callable[[Mapping[str, Any]], R],
     *,
     source: str,
+    key_of: Callable[[Mapping[str, Any]], Any],
     cursor: str | None = None,
 ) -> ParsedPage[R]:
-    """Parse every item; skip, count and log those that are malformed."""
+    """Parse every item; skip, count and log by its key those that are malformed."""
     records: list[R] = []
-    errors: list[str] = []
+    skipped = 0
     for index, item in enumerate(items):
         try:
             if not isinstance(item, Mapping):
-                raise ItemError(f"item is {type(item).__name__}, not an object")
+                raise MalformedItem(f"item is {type(item).__name__}, not an object")
             records.append(parse(item))
         except _ITEM_FAULTS as exc:
-            errors.append(str(exc))
+            skipped += 1
             logger.warning(
                 "malformed item skipped",
-                extra={"source": source, "index": index, "reason": str(exc)},
+                extra={
+                    "collector": source,
+                    "item": _key(item, key_of, index),
+                    "reason": f"{type(exc).__name__}: {exc}",
+                },
             )
-    return ParsedPage(records, skipped=len(errors), cursor=cursor, errors=errors)
+    return ParsedPage(records, skipped=skipped, cursor=cursor)
+
+
+def _key(item: Any, key_of: Callable[[Mapping[str, Any]], Any], index: int) -> str:
+    """The item's own identifier where it has one, else its position on the page."""
+    try:
+        key = key_of(item) if isinstance(item, Mapping) else None
+    except _ITEM_FAULTS:
+        key = None
+    return str(key)[:80] if key not in (None, "") else f"#{index}"
+
+
+def reaches_back(page: ParsedPage[D], horizon: datetime) -> bool:
+    """Whether the page holds a record published before `horizon`."""
+    return any(record.published_at < horizon for record in page.records)
 
 
 def add_page(result: CollectResult, model: type[Base], page: ParsedPage[Any]) -> None:

@@ -14,18 +14,21 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from omc.collectors._pages import (
-    ItemError,
     ParsedPage,
-    PayloadError,
     add_page,
     as_int,
     as_text,
     parse_items,
     parse_utc,
+    reaches_back,
     require,
 )
 from omc.collectors.base import Collector, CollectResult
-from omc.collectors.errors import CollectorDisabled
+from omc.collectors.errors import (
+    CollectorDisabled,
+    MalformedItem,
+    MalformedPayload,
+)
 from omc.collectors.http import HttpClient
 from omc.collectors.sentiment import score_text
 from omc.db.models.collectors import NewsPost
@@ -67,7 +70,7 @@ def parse_posts(payload: Any, *, collected_at: datetime) -> ParsedPage[NewsRecor
         PayloadError: the page is not an object with a `results` list.
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("results"), list):
-        raise PayloadError(
+        raise MalformedPayload(
             f"CryptoPanic answered without a list of results{_reason(payload)}"
         )
 
@@ -78,6 +81,7 @@ def parse_posts(payload: Any, *, collected_at: datetime) -> ParsedPage[NewsRecor
         payload["results"],
         parse,
         source=SOURCE,
+        key_of=lambda item: item.get("id"),
         cursor=next_cursor(payload.get("next")),
     )
 
@@ -106,10 +110,10 @@ def next_cursor(next_url: Any) -> str | None:
 def _parse_post(item: Mapping[str, Any], collected_at: datetime) -> NewsRecord:
     post_id = as_text(require(item, "id"), "id", unescape=False)
     if not post_id:
-        raise ItemError("id is empty")
+        raise MalformedItem("id is empty")
     title = as_text(require(item, "title"), "title")
     if not title:
-        raise ItemError("title is empty")
+        raise MalformedItem("title is empty")
     url = _url_of(item, post_id)
     source = item.get("source")
     domain = item.get("domain")
@@ -134,7 +138,7 @@ def _url_of(item: Mapping[str, Any], post_id: str) -> str:
     url = item.get("url")
     if isinstance(url, str) and url.startswith(("https://", "http://")):
         return url
-    raise ItemError(f"post {post_id} has no http(s) url")
+    raise MalformedItem(f"post {post_id} has no http(s) url")
 
 
 def _optional_text(value: Any, name: str) -> str | None:
@@ -148,12 +152,12 @@ def _currencies(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ItemError("currencies is not a list")
+        raise MalformedItem("currencies is not a list")
     codes: list[str] = []
     for entry in value:
         code = entry.get("code") if isinstance(entry, Mapping) else None
         if not isinstance(code, str) or not code.strip():
-            raise ItemError("a currency has no code")
+            raise MalformedItem("a currency has no code")
         normalised = code.strip().upper()
         if normalised not in codes:
             codes.append(normalised)
@@ -165,7 +169,7 @@ def _votes(value: Any) -> dict[str, int]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ItemError("votes is not an object")
+        raise MalformedItem("votes is not an object")
     return {
         str(kind): as_int(count, f"votes.{kind}", maximum=2**53)
         for kind, count in value.items()
@@ -212,11 +216,7 @@ class CryptoPanicCollector(Collector):
                 "cryptopanic page read",
                 extra={"page": page_number, "posts": len(page.records)},
             )
-            if page.cursor is None or _reaches_back(page, now - LOOKBACK):
+            if page.cursor is None or reaches_back(page, now - LOOKBACK):
                 break
             query = parse_qsl(page.cursor)
         return result
-
-
-def _reaches_back(page: ParsedPage[NewsRecord], horizon: datetime) -> bool:
-    return any(record.published_at < horizon for record in page.records)

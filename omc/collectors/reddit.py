@@ -17,20 +17,21 @@ from importlib.metadata import version
 from typing import Any, ClassVar
 
 from omc.collectors._pages import (
-    ItemError,
     ParsedPage,
-    PayloadError,
     add_page,
     as_float,
     as_int,
     as_text,
     from_epoch,
     parse_items,
+    reaches_back,
     require,
 )
 from omc.collectors.base import Collector, CollectResult
 from omc.collectors.errors import (
     CollectorDisabled,
+    MalformedItem,
+    MalformedPayload,
     ProviderErrorBody,
     ProviderRejected,
 )
@@ -109,7 +110,7 @@ def parse_token(payload: Any) -> AccessToken:
         )
     try:
         expires_in_s = as_int(payload.get("expires_in", 3600), "expires_in")
-    except ItemError:
+    except MalformedItem:
         expires_in_s = 3600
     return AccessToken(value=token, expires_in_s=max(expires_in_s, 60))
 
@@ -127,7 +128,7 @@ def parse_listing(payload: Any, *, collected_at: datetime) -> ParsedPage[SocialR
         or not isinstance(data, Mapping)
         or not isinstance(data.get("children"), list)
     ):
-        raise PayloadError("Reddit answered with something other than a listing")
+        raise MalformedPayload("Reddit answered with something other than a listing")
     after = data.get("after")
 
     def parse(child: Mapping[str, Any]) -> SocialRecord:
@@ -137,19 +138,20 @@ def parse_listing(payload: Any, *, collected_at: datetime) -> ParsedPage[SocialR
         data["children"],
         parse,
         source=SOURCE,
+        key_of=lambda child: child["data"].get("name"),
         cursor=after if isinstance(after, str) and after else None,
     )
 
 
 def _parse_child(child: Mapping[str, Any], collected_at: datetime) -> SocialRecord:
     if child.get("kind") != "t3":
-        raise ItemError(f"child of kind {child.get('kind')!r} is not a submission")
+        raise MalformedItem(f"child of kind {child.get('kind')!r} is not a submission")
     post = require(child, "data")
     if not isinstance(post, Mapping):
-        raise ItemError("submission data is not an object")
+        raise MalformedItem("submission data is not an object")
     fullname = as_text(require(post, "name"), "name", unescape=False)
     if not fullname.startswith("t3_") or len(fullname) <= len("t3_"):
-        raise ItemError(f"name {fullname!r:.40} is not a submission fullname")
+        raise MalformedItem(f"name {fullname!r:.40} is not a submission fullname")
     title = as_text(require(post, "title"), "title")
     body = _body(post.get("selftext"))
     ratio = post.get("upvote_ratio")
@@ -195,7 +197,7 @@ def _permalink(post: Mapping[str, Any]) -> str:
     permalink = post.get("permalink")
     if isinstance(permalink, str) and permalink.startswith("/"):
         return WEB_URL + permalink
-    raise ItemError("permalink is missing")
+    raise MalformedItem("permalink is missing")
 
 
 class RedditCollector(Collector):
@@ -269,7 +271,7 @@ class RedditCollector(Collector):
         try:
             payload = response.json()
         except ValueError as exc:
-            raise PayloadError("Reddit's token endpoint answered no JSON") from exc
+            raise MalformedPayload("Reddit's token endpoint answered no JSON") from exc
         return parse_token(payload)
 
     async def _collect_subreddit(
@@ -298,10 +300,6 @@ class RedditCollector(Collector):
                     "posts": len(page.records),
                 },
             )
-            if page.cursor is None or _reaches_back(page, now - LOOKBACK):
+            if page.cursor is None or reaches_back(page, now - LOOKBACK):
                 return
             after = page.cursor
-
-
-def _reaches_back(page: ParsedPage[SocialRecord], horizon: datetime) -> bool:
-    return any(record.published_at < horizon for record in page.records)

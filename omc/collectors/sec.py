@@ -14,16 +14,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 from omc.collectors._pages import (
-    ItemError,
     ParsedPage,
-    PayloadError,
     add_page,
     as_text,
     parse_items,
     parse_utc,
 )
 from omc.collectors.base import Collector, CollectResult
-from omc.collectors.errors import ProviderRejected
+from omc.collectors.errors import MalformedItem, MalformedPayload, ProviderRejected
 from omc.collectors.http import HttpClient
 from omc.db.models.collectors import Filing
 
@@ -109,23 +107,25 @@ def parse_submissions(
         PayloadError: the file lacks the company or the `filings.recent` columns.
     """
     if not isinstance(payload, Mapping):
-        raise PayloadError("SEC answered with no JSON object")
+        raise MalformedPayload("SEC answered with no JSON object")
     filings = payload.get("filings")
     recent = filings.get("recent") if isinstance(filings, Mapping) else None
     if not isinstance(recent, Mapping) or any(
         not isinstance(recent.get(name), list) for name in _REQUIRED
     ):
-        raise PayloadError("SEC submissions file has no filings.recent columns")
+        raise MalformedPayload("SEC submissions file has no filings.recent columns")
     try:
         cik = normalise_cik(payload.get("cik", ""))
     except ValueError as exc:
-        raise PayloadError(f"SEC submissions file has a bad cik: {exc}") from exc
+        raise MalformedPayload(f"SEC submissions file has a bad cik: {exc}") from exc
     company = as_text(payload.get("name") or "", "name") or f"CIK {cik}"
 
     def parse(row: Mapping[str, Any]) -> FilingRecord:
         return _parse_row(row, cik=cik, company=company, collected_at=collected_at)
 
-    return parse_items(_rows(recent), parse, source=SOURCE)
+    return parse_items(
+        _rows(recent), parse, source=SOURCE, key_of=lambda row: row.get("accession")
+    )
 
 
 def _rows(recent: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -146,10 +146,10 @@ def _parse_row(
 ) -> FilingRecord:
     accession = _text(row, "accession", "accessionNumber")
     if accession is None or not _ACCESSION.match(accession):
-        raise ItemError(f"accession number {accession!r:.40} is malformed")
+        raise MalformedItem(f"accession number {accession!r:.40} is malformed")
     form = _text(row, "form", "form")
     if form is None:
-        raise ItemError(f"filing {accession} has no form type")
+        raise MalformedItem(f"filing {accession} has no form type")
     document = _text(row, "document", "primaryDocument")
     accepted = _text(row, "accepted", "acceptanceDateTime")
     return FilingRecord(
@@ -178,11 +178,11 @@ def _text(row: Mapping[str, Any], key: str, column: str) -> str | None:
 def _filing_day(value: Any, accession: str) -> datetime:
     """The filing date as midnight UTC of that day (EDGAR gives only the date)."""
     if not isinstance(value, str):
-        raise ItemError(f"filing {accession} has no filing date")
+        raise MalformedItem(f"filing {accession} has no filing date")
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise ItemError(f"filing date {value!r:.40} is not YYYY-MM-DD") from None
+        raise MalformedItem(f"filing date {value!r:.40} is not YYYY-MM-DD") from None
     return datetime.combine(day, time(), tzinfo=UTC)
 
 

@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._pages import PayloadError
 from omc.collectors.cryptopanic import next_cursor, parse_posts
+from omc.collectors.errors import MalformedPayload
 from tests.fixtures import load_json
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -81,5 +81,5 @@ def test_the_cursor_never_carries_the_token() -> None:
 
 @pytest.mark.parametrize("payload", [[], {"detail": "Token not found"}, "html"])
 def test_a_page_without_results_is_a_payload_error(payload: object) -> None:
-    with pytest.raises(PayloadError):
+    with pytest.raises(MalformedPayload):
         parse_posts(payload, collected_at=NOW)

@@ -2,8 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._pages import PayloadError
-from omc.collectors.errors import ProviderErrorBody
+from omc.collectors.errors import MalformedPayload, ProviderErrorBody
 from omc.collectors.reddit import parse_listing, parse_token
 from omc.collectors.sentiment import score_text
 from tests.fixtures import load_json
@@ -78,7 +77,7 @@ def test_an_empty_listing_has_no_records_and_no_cursor() -> None:
 
 
 def test_a_non_listing_is_a_payload_error() -> None:
-    with pytest.raises(PayloadError):
+    with pytest.raises(MalformedPayload):
         parse_listing({"message": "Forbidden", "error": 403}, collected_at=NOW)
 
 
@@ -92,3 +91,15 @@ def test_token_answer_gives_the_bearer_and_its_lifetime() -> None:
 def test_a_token_answer_without_a_token_is_an_error_naming_the_settings() -> None:
     with pytest.raises(ProviderErrorBody, match="OMC_REDDIT_CLIENT_ID"):
         parse_token({"error": "invalid_grant"})
+
+
+def test_a_skipped_item_is_logged_with_its_fullname_and_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _page("new_page1.json")
+
+    (record,) = [
+        r for r in caplog.records if r.getMessage() == "malformed item skipped"
+    ]
+    assert record.__dict__["item"] == "t1_kx12345"
+    assert "not a submission" in record.__dict__["reason"]

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omc.collectors._pages import PayloadError
+from omc.collectors.errors import MalformedPayload
 from omc.collectors.sec import normalise_cik, parse_submissions, submissions_path
 from tests.fixtures import load_json
 
@@ -81,7 +81,7 @@ def test_a_company_without_filings_has_no_records() -> None:
     ],
 )
 def test_a_file_without_recent_columns_or_cik_is_a_payload_error(payload) -> None:
-    with pytest.raises(PayloadError):
+    with pytest.raises(MalformedPayload):
         parse_submissions(payload, collected_at=NOW)
 
 
@@ -90,3 +90,15 @@ def test_ciks_are_padded_to_ten_digits() -> None:
     assert submissions_path(320193) == "/submissions/CIK0000320193.json"
     with pytest.raises(ValueError, match="ten digits"):
         normalise_cik("12345678901")
+
+
+def test_a_skipped_filing_is_logged_with_its_accession_number(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _records("CIK0001679788.json")
+
+    (record,) = [
+        r for r in caplog.records if r.getMessage() == "malformed item skipped"
+    ]
+    assert record.__dict__["item"] == "bad-accession"
+    assert record.__dict__["collector"] == "sec"
