@@ -1,5 +1,6 @@
 """The `omc` command: run the service's processes and administer an install."""
 
+import json
 import logging
 import sys
 import threading
@@ -19,6 +20,10 @@ from omc.api.app import create_app
 from omc.cache import CacheRole
 from omc.collectors.backfill import backfill_ohlcv, open_exchange
 from omc.collectors.ohlcv_import import import_ohlcv_file
+from omc.collectors.registry import ALL, collector_names, resolve
+from omc.collectors.runner import RunOutcome
+from omc.collectors.service import periodic_jobs as collector_jobs
+from omc.collectors.service import register_tasks, run_collectors
 from omc.db import migrate as migrations
 from omc.db.engine import session_scope
 from omc.db.models import UserRole
@@ -73,13 +78,14 @@ def _start(settings: Settings | None = None) -> Runtime:
         log_format=settings.log_format,
         secrets=settings.secret_values(),
     )
-    return Runtime.build(settings)
+    runtime = Runtime.build(settings)
+    register_tasks(runtime)
+    return runtime
 
 
-def periodic_jobs(_settings: Settings) -> list[PeriodicJob]:
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
     """Every periodic job the scheduler runs."""
-    # TODO(#3): collector runs on their cadences join this list.
-    return []
+    return collector_jobs(settings)
 
 
 @app.callback()
@@ -161,6 +167,45 @@ def scheduler() -> None:
         logger.info("scheduler stopped")
     finally:
         runtime.close()
+
+
+@app.command()
+def collect(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help=f"Collector to run: {', '.join(collector_names())}, or `{ALL}`."
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object a line per collector."),
+    ] = False,
+) -> None:
+    """Run collectors once, in this process; exit 1 if any run failed.
+
+    A run that finds another run of the same collector in progress does not start
+    and counts as failed.
+    """
+    names = resolve(name)
+    runtime = _start()
+    try:
+        outcomes = run_collectors(runtime, names)
+    finally:
+        runtime.close()
+    for outcome in outcomes:
+        typer.echo(json.dumps(outcome.summary()) if as_json else _run_line(outcome))
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def _run_line(outcome: RunOutcome) -> str:
+    line = (
+        f"{outcome.collector}: {outcome.status}, fetched {outcome.fetched}, "
+        f"stored {outcome.stored}, skipped {outcome.skipped} "
+        f"in {outcome.duration_s:.2f} s"
+    )
+    return f"{line}: {outcome.error}" if outcome.error else line
 
 
 @app.command()

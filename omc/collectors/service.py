@@ -2,7 +2,7 @@
 
 - `run_collectors(runtime, names)`: run collectors one after another in this
   process (what `omc collect` does); one failing never stops the next.
-- `register_tasks(runtime)`: make task `collectors.run` (kwarg `name`) runnable by
+- `register_tasks(runtime)`: make task `collectors.run` (kwarg `collector`) runnable by
   workers and enqueueable by the API; calling it twice is harmless.
 - `periodic_jobs(settings)`: one `PeriodicJob` per collector, on its cadence.
 """
@@ -45,8 +45,8 @@ def register_tasks(runtime: Runtime) -> None:
     if runtime.queue in _queues_with_tasks:
         return
 
-    def run_task(name: str) -> dict[str, Any]:
-        [outcome] = run_collectors(runtime, [name])
+    def run_task(collector: str) -> dict[str, Any]:
+        [outcome] = run_collectors(runtime, [collector])
         return outcome.summary()
 
     runtime.queue.register(TaskSpec(RUN_TASK, run_task))
@@ -63,7 +63,7 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
                 name=f"collect-{name}",
                 task=RUN_TASK,
                 interval_s=cadence_s,
-                kwargs={"name": name},
+                kwargs={"collector": name},
             )
         )
     return jobs

@@ -27,6 +27,15 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = ["RecordedRequest", "Reply", "ReplayServer"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Daemon handler threads; a client that hung up early is no error here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer."""
@@ -68,8 +77,7 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._replies: dict[str, list[Reply]] = defaultdict(list)
         self.requests: list[RecordedRequest] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.02},
