@@ -204,13 +204,20 @@ class CryptoPanicCollector(Collector):
         token = self.settings.cryptopanic_token
         if token is None:
             raise CollectorDisabled("OMC_CRYPTOPANIC_TOKEN is not set")
+        secret = token.get_secret_value()
         result = CollectResult()
         query: list[tuple[str, str]] = [("public", "true")]
         for page_number in range(1, MAX_PAGES + 1):
             # The token goes in as a parameter and never into a URL we log.
-            params = [(TOKEN_PARAM, token.get_secret_value()), *query]
-            payload = await http.get_json(POSTS_PATH, params=params)
-            page = parse_posts(payload, collected_at=now)
+            payload = await http.get_json(
+                POSTS_PATH, params=[(TOKEN_PARAM, secret), *query]
+            )
+            try:
+                page = parse_posts(payload, collected_at=now)
+            except MalformedPayload as exc:
+                # The provider's error text may quote the token back; the run
+                # record keeps the message, so the token is masked in it.
+                raise MalformedPayload(str(exc).replace(secret, "***")) from None
             add_page(result, NewsPost, page)
             logger.debug(
                 "cryptopanic page read",

@@ -125,3 +125,17 @@ def test_an_error_document_fails_the_run_with_the_providers_reason(
 
     assert outcome.status == "failed"
     assert "Token not found" in (outcome.error or "")
+
+
+def test_a_token_quoted_back_in_an_error_document_is_masked(
+    collector_runtime: Runtime, replay_server: ReplayServer
+) -> None:
+    replay_server.add(
+        POSTS_PATH, Reply.json({"status": "api_error", "info": f"Bad token {TOKEN}"})
+    )
+
+    outcome = run(collector_runtime)
+
+    assert outcome.status == "failed"
+    assert "Bad token ***" in (outcome.error or "")
+    assert TOKEN not in (outcome.error or "")
