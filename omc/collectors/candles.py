@@ -5,8 +5,9 @@ coin, timeframe and open time, so storing the same candles again changes nothing
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+CHUNK_ROWS = 50_000
 _TIMEFRAME = re.compile(r"^([1-9][0-9]{0,3})([smhdwM])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _COIN = re.compile(r"^[A-Z0-9]{1,32}$")
@@ -68,11 +70,27 @@ def check_source(source: str) -> str:
 
 
 def store_candles(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Upsert candles in one transaction; return how many were new or changed."""
+    """Upsert candles in one transaction; return how many were new or changed.
+
+    Rows are built and written a chunk at a time, so a file of millions of candles
+    never holds them all as dicts at once; one transaction keeps it all-or-nothing.
+    """
+    stored = 0
     try:
-        return upsert_rows(engine, Ohlcv, rows, compare_columns=PRICE_COLUMNS)
+        with engine.begin() as conn:
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                stored += upsert_rows(conn, Ohlcv, chunk, compare_columns=PRICE_COLUMNS)
     except SQLAlchemyError as exc:
         raise StorageError(f"storing candles failed: {type(exc).__name__}") from exc
+    return stored
+
+
+def _chunks(
+    rows: Iterable[Mapping[str, Any]], size: int
+) -> Iterator[list[Mapping[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def last_candle_at(

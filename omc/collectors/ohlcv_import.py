@@ -82,7 +82,7 @@ def import_ohlcv_file(
     collected_at = datetime.now(UTC)
     times = frame.times.dt.to_pydatetime().tolist()
     columns = [frame.values[name].tolist() for name in PRICE_COLUMNS]
-    rows = [
+    rows = (
         {
             "source": source,
             "coin": coin,
@@ -92,10 +92,10 @@ def import_ohlcv_file(
             "collected_at": collected_at,
         }
         for ts, *values in zip(times, *columns, strict=True)
-    ]
+    )
     stored = store_candles(engine, rows)
     report = ImportReport(
-        rows=len(rows), stored=stored, first_at=min(times), last_at=max(times)
+        rows=len(times), stored=stored, first_at=min(times), last_at=max(times)
     )
     logger.info(
         "ohlcv file imported",

@@ -166,3 +166,15 @@ def test_cli_imports_a_file_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 candles read, 1 new or changed" in result.output
     assert "1 candles read, 0 new or changed" in again.output
+
+
+def test_a_file_larger_than_one_chunk_is_stored_whole(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("omc.collectors.candles.CHUNK_ROWS", 2)
+    body = "".join(f"2026-01-01T0{h}:00:00Z,1,2,0.5,1.5,{h}\n" for h in range(5))
+
+    report = import_ohlcv_file(runtime.engine, _write(tmp_path, body), coin="BTC")
+
+    assert (report.rows, report.stored) == (5, 5)
+    assert [r.volume for r in _stored(runtime)] == [0, 1, 2, 3, 4]
