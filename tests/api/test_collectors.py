@@ -1,10 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from omc.db.models import CollectorRun, UserRole
 from omc.runtime import Runtime
+from tests.conftest import add_user, token_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -24,6 +26,22 @@ def add_runs(runtime: Runtime, collector: str, count: int) -> None:
                     skipped=index,
                 )
             )
+
+
+@pytest.fixture
+def auth_headers(runtime: Runtime, client: TestClient):
+    """Bearer headers for a user of a role, created on first use (hashing is slow)."""
+    made: dict[UserRole, dict[str, str]] = {}
+
+    class Headers:
+        def __getitem__(self, role: UserRole) -> dict[str, str]:
+            if role not in made:
+                email = f"{role.value}@example.com"
+                add_user(runtime, email, role)
+                made[role] = {"Authorization": f"Bearer {token_for(client, email)}"}
+            return made[role]
+
+    return Headers()
 
 
 def test_collectors_need_a_signed_in_user(client: TestClient) -> None:

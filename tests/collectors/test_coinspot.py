@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omc.collectors.coinspot import LATEST_PATH, CoinSpotCollector
+from omc.collectors.exporter import CollectorMetricsExporter
 from omc.collectors.runner import latest_cache_key
 from omc.db.models import PriceSnapshot
 from omc.runtime import Runtime
@@ -67,6 +68,34 @@ def test_rerun_of_the_same_answer_stores_nothing_new(
         ("ok", 10, 0, 2),
     ]
     assert all(r.finished_at is not None and r.error is None for r in runs)
+
+
+def test_metrics_after_two_runs_reflect_the_latest_one(
+    collector_runtime: Runtime, replay_server: ReplayServer
+) -> None:
+    replay_server.add(LATEST_PATH, Reply.file(LATEST))
+    run_coinspot(collector_runtime)
+    run_coinspot(collector_runtime)
+    exporter = CollectorMetricsExporter(
+        collector_runtime.engine, collector_runtime.settings, clock=lambda: NOW
+    )
+
+    samples = {
+        (sample.name, sample.labels.get("status") or sample.labels.get("kind")): (
+            sample.value
+        )
+        for family in exporter.collect()
+        for sample in family.samples
+        if sample.labels["collector"] == "coinspot"
+    }
+
+    assert samples[("omc_collector_runs_total", "ok")] == 2
+    assert samples[("omc_collector_last_run_records", "fetched")] == 10
+    assert samples[("omc_collector_last_run_records", "stored")] == 0
+    assert samples[("omc_collector_last_run_records", "skipped")] == 2
+    assert samples[("omc_collector_malformed_ratio", None)] == 0.2
+    assert samples[("omc_collector_completeness_ratio", None)] == 1.0
+    assert samples[("omc_collector_stale", None)] == 0
 
 
 def test_run_caches_the_latest_prices_for_two_cadences(
