@@ -1,8 +1,10 @@
 """The `omc` command: run the service's processes and administer an install."""
 
+import json
 import logging
 import sys
 import threading
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -10,10 +12,18 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from omc.api.accounts import create_user
 from omc.api.app import create_app
 from omc.cache import CacheRole
+from omc.collectors.backfill import backfill_ohlcv, open_exchange
+from omc.collectors.ohlcv_import import import_ohlcv_file
+from omc.collectors.registry import ALL, collector_names, resolve
+from omc.collectors.runner import RunOutcome
+from omc.collectors.service import periodic_jobs as collector_jobs
+from omc.collectors.service import register_tasks, run_collectors
 from omc.db import migrate as migrations
 from omc.db.engine import session_scope
 from omc.db.models import UserRole
@@ -45,10 +55,14 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 settings_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 queue_app = typer.Typer(help="The task queue.", no_args_is_help=True)
+import_app = typer.Typer(help="Import history from files.", no_args_is_help=True)
+backfill_app = typer.Typer(help="Fetch history from exchanges.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(settings_app, name="settings")
 app.add_typer(queue_app, name="queue")
+app.add_typer(import_app, name="import")
+app.add_typer(backfill_app, name="backfill")
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on [OMC_API_HOST].")
@@ -66,13 +80,14 @@ def _start(settings: Settings | None = None) -> Runtime:
         log_format=settings.log_format,
         secrets=settings.secret_values(),
     )
-    return Runtime.build(settings)
+    runtime = Runtime.build(settings)
+    register_tasks(runtime)
+    return runtime
 
 
-def periodic_jobs(_settings: Settings) -> list[PeriodicJob]:
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
     """Every periodic job the scheduler runs."""
-    # TODO(#3): collector runs on their cadences join this list.
-    return []
+    return collector_jobs(settings)
 
 
 @app.callback()
@@ -178,6 +193,45 @@ def scheduler() -> None:
 
 
 @app.command()
+def collect(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help=f"Collector to run: {', '.join(collector_names())}, or `{ALL}`."
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object a line per collector."),
+    ] = False,
+) -> None:
+    """Run collectors once, in this process; exit 1 if any run failed.
+
+    A run that finds another run of the same collector in progress does not start
+    and counts as failed.
+    """
+    names = resolve(name)
+    runtime = _start()
+    try:
+        outcomes = run_collectors(runtime, names)
+    finally:
+        runtime.close()
+    for outcome in outcomes:
+        typer.echo(json.dumps(outcome.summary()) if as_json else _run_line(outcome))
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def _run_line(outcome: RunOutcome) -> str:
+    line = (
+        f"{outcome.collector}: {outcome.status}, fetched {outcome.fetched}, "
+        f"stored {outcome.stored}, skipped {outcome.skipped} "
+        f"in {outcome.duration_s:.2f} s"
+    )
+    return f"{line}: {outcome.error}" if outcome.error else line
+
+
+@app.command()
 def migrate(
     downgrade_to: Annotated[
         str | None,
@@ -278,6 +332,77 @@ def queue_ping(
                 f"no worker answered within {timeout_s:g} s: is `omc worker` running?"
             )
         typer.echo("a worker answered")
+    finally:
+        runtime.close()
+
+
+TimeframeOption = Annotated[str, typer.Option(help="Candle length: 1m, 5m, 1h, 1d ...")]
+
+
+@import_app.command("ohlcv")
+def import_ohlcv(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or Parquet file: timestamp, open ... volume.")
+    ],
+    coin: Annotated[str, typer.Option(help="Coin the candles are of, e.g. BTC.")],
+    timeframe: TimeframeOption = "1h",
+    source: Annotated[
+        str, typer.Option(help="Name the candles are stored under.")
+    ] = "import",
+) -> None:
+    """Import candles from a file; all rows are checked first, reruns add nothing."""
+    runtime = _start()
+    try:
+        report = import_ohlcv_file(
+            runtime.engine, file, coin=coin, timeframe=timeframe, source=source
+        )
+        typer.echo(
+            f"{report.rows} candles read, {report.stored} new or changed, "
+            f"{report.first_at.isoformat()} to {report.last_at.isoformat()}"
+        )
+    finally:
+        runtime.close()
+
+
+@backfill_app.command("ohlcv")
+def backfill_ohlcv_command(
+    exchange: Annotated[str, typer.Option(help="ccxt exchange id, e.g. binance.")],
+    symbol: Annotated[str, typer.Option(help="Market, e.g. BTC/USDT.")],
+    timeframe: TimeframeOption = "1h",
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Start here (UTC) if nothing newer is stored; default a year back."
+        ),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="Replace the exchange's public API URL (a mirror or proxy)."),
+    ] = None,
+) -> None:
+    """Fetch public candles through ccxt, resuming after the newest stored one."""
+    runtime = _start()
+    client = open_exchange(exchange, api_urls={"public": api_url} if api_url else None)
+    console = Console(stderr=True)
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("candles", total=None)
+            report = backfill_ohlcv(
+                runtime.engine,
+                client,
+                symbol=symbol,
+                timeframe=timeframe,
+                since=since,
+                progress=lambda done, total: bar.update(
+                    task, completed=done, total=total
+                ),
+            )
+        end = report.last_at.isoformat() if report.last_at else "nothing new"
+        typer.echo(
+            f"{report.fetched} candles fetched in {report.requests} requests, "
+            f"{report.stored} new or changed; series ends at {end}"
+        )
     finally:
         runtime.close()
 

@@ -142,6 +142,34 @@ class Settings(BaseSettings):
     )
 
     # Collectors: every source's address, credentials and cadence
+    collector_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds one collector HTTP request may take before it is retried.",
+    )
+    collector_max_retries: int = Field(
+        default=4,
+        ge=0,
+        le=20,
+        description="Retries of one collector request after a timeout, a connection "
+        "error, a 5xx or a 429.",
+    )
+    collector_backoff_base_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="First backoff delay before a retry, in seconds; it doubles on "
+        "each retry, with jitter.",
+    )
+    collector_backoff_max_s: float = Field(
+        default=60.0, ge=0, description="Longest backoff delay before a retry."
+    )
+    collector_run_budget_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest a collector run may spend fetching, retries and waits "
+        "included; the run fails rather than overrun it. The run lock expires a "
+        "minute after this, so a crashed run never blocks the next ones for long.",
+    )
     coinspot_base_url: str = Field(
         default="https://www.coinspot.com.au",
         description="CoinSpot base URL; `/pubapi/v2/latest` is appended.",

@@ -15,9 +15,11 @@ from omc.api.middleware import (
     ClientRateLimitMiddleware,
     RequestContextMiddleware,
 )
-from omc.api.routes import auth, health, users
+from omc.api.routes import auth, collectors, data, health, users
 from omc.api.security import resolve_jwt_secret
 from omc.cache import CacheRole
+from omc.collectors.exporter import install_exporter
+from omc.collectors.service import register_tasks
 from omc.db.engine import session_scope
 from omc.errors import (
     AuthError,
@@ -58,6 +60,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         await anyio.to_thread.run_sync(_seed_first_admin, runtime)
         yield
 
+    # Collector runs from any process reach /metrics through their run records.
+    install_exporter(runtime.engine, runtime.settings)
+    register_tasks(runtime)
+
     app = FastAPI(title="Oh My Coins", version=_version(), lifespan=lifespan)
     app.state.runtime = runtime
     app.state.jwt_secret = jwt_secret
@@ -65,6 +71,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
     api.include_router(users.router)
+    api.include_router(collectors.router)
+    api.include_router(data.router)
     app.include_router(health.router)
     app.include_router(api)
 

@@ -3,6 +3,7 @@
 from omc.db.models.app import User, UserRole
 from omc.db.models.collectors import (
     ChainTvl,
+    CollectorLock,
     CollectorRun,
     Filing,
     NewsPost,
@@ -14,6 +15,7 @@ from omc.db.models.collectors import (
 
 __all__ = [
     "ChainTvl",
+    "CollectorLock",
     "CollectorRun",
     "Filing",
     "NewsPost",

@@ -17,6 +17,7 @@ from omc.db.types import UtcDateTime
 
 __all__ = [
     "ChainTvl",
+    "CollectorLock",
     "CollectorRun",
     "Filing",
     "NewsPost",
@@ -44,6 +45,23 @@ class CollectorRun(Base):
     stored: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class CollectorLock(Base):
+    """Who is running a collector now, until when; keeps runs from overlapping.
+
+    A run takes the lock with one atomic upsert that succeeds only when no row exists
+    or the existing one has expired, so a crashed holder blocks others only until
+    `expires_at`. This works across processes and machines sharing the database.
+    """
+
+    __tablename__ = "collector_locks"
+    __table_args__ = _SCHEMA
+
+    collector: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PriceSnapshot(Base):

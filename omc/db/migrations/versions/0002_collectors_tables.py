@@ -29,6 +29,15 @@ def upgrade() -> None:
         schema="collectors",
     )
     op.create_table(
+        "collector_locks",
+        sa.Column("collector", sa.String(length=32), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("acquired_at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("collector", name=op.f("pk_collector_locks")),
+        schema="collectors",
+    )
+    op.create_table(
         "collector_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("collector", sa.String(length=32), nullable=False),
@@ -228,4 +237,5 @@ def downgrade() -> None:
         schema="collectors",
     )
     op.drop_table("collector_runs", schema="collectors")
+    op.drop_table("collector_locks", schema="collectors")
     op.drop_table("chain_tvl", schema="collectors")

@@ -1,0 +1,1 @@
+"""Collectors: fetch public market data, store it in bulk, record every run."""
