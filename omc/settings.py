@@ -141,6 +141,12 @@ class Settings(BaseSettings):
         "0 turns it off. The API serves its metrics on its own port.",
     )
 
+    scheduler_collectors: bool = Field(
+        default=True,
+        description="Whether `omc scheduler` (and `omc up`) run the collectors on "
+        "their cadences. Turn it off where Kubernetes CronJobs run them.",
+    )
+
     # Collectors: every source's address, credentials and cadence
     collector_timeout_s: float = Field(
         default=20.0,

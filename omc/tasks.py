@@ -1,0 +1,19 @@
+"""Every area's queue tasks and periodic jobs, wired in one place for the processes."""
+
+from omc.collectors import service as collectors
+from omc.runtime import Runtime
+from omc.scheduler import PeriodicJob
+from omc.settings import Settings
+
+__all__ = ["periodic_jobs", "register_tasks"]
+
+
+def register_tasks(runtime: Runtime) -> None:
+    """Register every task on the runtime's queue."""
+    collectors.register_tasks(runtime)
+
+
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
+    """Every job the scheduler enqueues on a cadence."""
+    jobs = collectors.periodic_jobs(settings) if settings.scheduler_collectors else []
+    return jobs
