@@ -26,7 +26,9 @@ def probe(settings: Settings) -> Iterator[tuple[ProbeServer, Runtime]]:
 
 
 @pytest.fixture
-def embedded_probe(embedded_settings: Settings) -> Iterator[tuple[ProbeServer, Runtime]]:
+def embedded_probe(
+    embedded_settings: Settings,
+) -> Iterator[tuple[ProbeServer, Runtime]]:
     """On a new embedded database, not migrated yet."""
     yield from serve(embedded_settings)
 
@@ -51,16 +53,23 @@ def test_probe_server_reports_not_ready_until_migrated(
     after = get(server, "/ready")
 
     assert (before.status_code, before.json()["failing"]) == (503, ["migrations"])
-    assert (after.status_code, after.json()) == (200, {"status": "ready", "failing": []})
+    assert (after.status_code, after.json()) == (
+        200,
+        {"status": "ready", "failing": []},
+    )
 
 
-def test_probe_server_serves_the_process_metrics(probe: tuple[ProbeServer, Runtime]) -> None:
+def test_probe_server_serves_the_process_metrics(
+    probe: tuple[ProbeServer, Runtime],
+) -> None:
     server, _ = probe
     HTTP_REQUESTS.labels(method="GET", route="/probe-test", status="200").inc()
 
     body = get(server, "/metrics").text
 
-    assert 'omc_http_requests_total{method="GET",route="/probe-test",status="200"}' in body
+    assert (
+        'omc_http_requests_total{method="GET",route="/probe-test",status="200"}' in body
+    )
 
 
 def test_probe_server_answers_404_elsewhere(probe: tuple[ProbeServer, Runtime]) -> None:
