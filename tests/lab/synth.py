@@ -1,6 +1,7 @@
 """Generated market data for Lab tests: a random walk, or one with a planted driver."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,20 +47,19 @@ def candles(n: int, *, seed: int, driver_strength: float = 0.0, bar_minutes: int
 def insert_candles(
     runtime: Runtime, frame: pd.DataFrame, *, coin: str = "BTC", timeframe: str = "1h"
 ):
-    rows = [
+    prices = frame[["open", "high", "low", "close", "volume"]].astype(float)
+    rows: list[dict[str, Any]] = [
         {
             "source": "test",
             "coin": coin,
             "timeframe": timeframe,
-            "ts": pd.Timestamp(ts).to_pydatetime(),
-            "open": float(row.open),
-            "high": float(row.high),
-            "low": float(row.low),
-            "close": float(row.close),
-            "volume": float(row.volume),
+            "ts": ts.to_pydatetime(),
             "collected_at": NOW,
+            **{str(key): value for key, value in values.items()},
         }
-        for ts, row in frame.iterrows()
+        for ts, values in zip(
+            pd.DatetimeIndex(frame.index), prices.to_dict("records"), strict=True
+        )
     ]
     with session_scope(runtime.sessions) as session:
         session.execute(insert(Ohlcv), rows)
@@ -75,13 +75,15 @@ def insert_news_driver(runtime: Runtime, frame: pd.DataFrame, *, coin: str = "BT
             "title": "headline",
             "kind": "news",
             "domain": "news.example",
-            "published_at": pd.Timestamp(ts).to_pydatetime() + timedelta(minutes=10),
+            "published_at": ts.to_pydatetime() + timedelta(minutes=10),
             "currencies": [coin],
             "votes": {},
             "sentiment": float(np.tanh(value)),
             "collected_at": NOW,
         }
-        for i, (ts, value) in enumerate(frame["driver"].items())
+        for i, (ts, value) in enumerate(
+            zip(pd.DatetimeIndex(frame.index), frame["driver"], strict=True)
+        )
     ]
     with session_scope(runtime.sessions) as session:
         session.execute(insert(NewsPost), rows)
