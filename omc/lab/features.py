@@ -14,6 +14,7 @@ __all__ = [
     "KNOWN_COLUMNS",
     "build_features",
     "make_target",
+    "next_step_return",
     "persistence_signal",
 ]
 
@@ -113,3 +114,11 @@ def persistence_signal(
         return (past > 0).astype(float).where(past.notna())
     squared = log_close.diff() ** 2
     return squared.rolling(horizon_bars).sum() ** 0.5
+
+
+def next_step_return(frame: pd.DataFrame) -> pd.Series:
+    """The log return of the next bar, which a position taken at t earns.
+
+    Forward-looking like the target: used only to score trades, never as an input.
+    """
+    return _log(frame["close"].astype(float)).diff().shift(-1)
