@@ -210,6 +210,21 @@ class Settings(BaseSettings):
         default=3600, ge=10, description="Seconds between SEC EDGAR runs."
     )
 
+    # Lab
+    artifacts_url: str | None = Field(
+        default=None,
+        description="Where Lab sessions save models, reports and metadata: a local "
+        "folder or any fsspec URL such as `s3://bucket/omc-artifacts` (S3 needs the "
+        "`s3` extra). Unset: `artifacts` in the data folder.",
+    )
+    lab_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Native threads one Lab model fit may use. Keep it at or below "
+        "the free cores: oversubscribed boosting slows down many times over.",
+    )
+
     @field_validator("cors_origins", "reddit_subreddits", "sec_ciks", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:
@@ -253,6 +268,11 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"sqlite:///{self.data_dir / 'omc.db'}"
         return self.database_url.get_secret_value()
+
+    @property
+    def artifacts_location(self) -> str:
+        """The artifacts URL, or the local default folder when unset."""
+        return self.artifacts_url or str(self.data_dir / "artifacts")
 
     def secret_values(self) -> list[str]:
         """Return every secret this configuration holds, for log redaction."""

@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -111,7 +111,7 @@ def bar_minutes_for(horizon_min: int) -> int:
 def dataset_ref_for(plan: Plan, now: datetime) -> DatasetRef:
     """Pin the plan's relative window to absolute times on the bar grid."""
     bar = bar_minutes_for(plan.horizon_min)
-    end = _floor(now, bar)
+    end = _floor(now.astimezone(UTC), bar)
     return DatasetRef(
         coins=plan.coins,
         sources=plan.sources,
@@ -175,7 +175,10 @@ def _timeframe_name(minutes: int) -> str:
 def load_frame(engine: Engine, ref: DatasetRef) -> pd.DataFrame:
     """Read every requested source for the window and align it on the bar grid."""
     grid = pd.date_range(
-        ref.start, ref.end, freq=f"{ref.bar_minutes}min", inclusive="left", tz="UTC"
+        pd.Timestamp(ref.start).tz_convert("UTC"),
+        pd.Timestamp(ref.end).tz_convert("UTC"),
+        freq=f"{ref.bar_minutes}min",
+        inclusive="left",
     )
     frame = _prices(engine, ref, ref.coin, grid)
     for other in ref.coins[1:]:

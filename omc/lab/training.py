@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ __all__ = [
     "Prediction",
     "TrainingResult",
     "estimate_search_s",
+    "fit_final",
     "make_estimator",
     "predict_values",
     "prepare",
@@ -71,6 +72,7 @@ class ModelData:
     target: pd.Series
     persistence: pd.Series
     step_return: pd.Series
+    close: pd.Series
     horizon_bars: int
 
     @property
@@ -84,7 +86,7 @@ class Prediction:
     """Out-of-sample forecasts of one candidate on the evaluation rows."""
 
     name: str
-    role: str
+    role: Literal["baseline", "model"]
     family: str
     params: dict[str, Any]
     values: np.ndarray
@@ -98,6 +100,7 @@ class TrainingResult:
     index: pd.DatetimeIndex
     y_true: np.ndarray
     step_return: np.ndarray
+    close: np.ndarray
     predictions: dict[str, Prediction]
     last_fold_models: dict[str, Any]
     last_fold_test: tuple[np.ndarray, np.ndarray]
@@ -114,11 +117,15 @@ def prepare(frame: pd.DataFrame, plan: Plan, horizon_bars: int) -> ModelData:
     step = next_step_return(frame)
     usable = features.notna().all(axis=1) & target.notna() & persistence.notna()
     usable &= step.notna()
+    kept = features[usable]
+    # A column that never changes carries no information and breaks correlations.
+    kept = kept.loc[:, kept.nunique() > 1]
     return ModelData(
-        features=features[usable],
+        features=kept,
         target=target[usable],
         persistence=persistence[usable],
         step_return=step[usable],
+        close=frame["close"].astype(float)[usable],
         horizon_bars=horizon_bars,
     )
 
@@ -279,18 +286,49 @@ def _baselines(
     return {"baseline_mean": climatology, "baseline_persistence": persist}
 
 
-def train(data: ModelData, plan: Plan, *, threads: int = 1) -> TrainingResult:
+def train(
+    data: ModelData,
+    plan: Plan,
+    *,
+    threads: int = 1,
+    chosen_params: dict[str, dict[str, Any]] | None = None,
+) -> TrainingResult:
     """Fit baselines and each planned family walk-forward; collect their forecasts.
 
     Args:
         threads: native threads (OpenMP, BLAS) a fit may use; more than the free
             cores makes gradient boosting many times slower, not faster.
+        chosen_params: parameters found by an earlier search, by family; those
+            families are not searched again.
     """
     with threadpool_limits(limits=threads):
-        return _train(data, plan)
+        return _train(data, plan, chosen_params or {})
 
 
-def _train(data: ModelData, plan: Plan) -> TrainingResult:
+def fit_final(
+    data: ModelData,
+    plan: Plan,
+    family: ModelFamily,
+    params: dict[str, Any],
+    *,
+    threads: int = 1,
+) -> Any:
+    """Fit one family on every usable row: the model that is saved and served."""
+    estimator = make_estimator(
+        family, classification=plan.is_classification, seed=plan.seed, params=params
+    )
+    with threadpool_limits(limits=threads):
+        return _fit(
+            estimator,
+            data.features.to_numpy(dtype=float),
+            data.target.to_numpy(dtype=float),
+            plan.is_classification,
+        )
+
+
+def _train(
+    data: ModelData, plan: Plan, chosen: dict[str, dict[str, Any]]
+) -> TrainingResult:
     x = data.features.to_numpy(dtype=float)
     y = data.target.to_numpy(dtype=float)
     splits = time_splits(len(y), gap=data.horizon_bars)
@@ -305,8 +343,8 @@ def _train(data: ModelData, plan: Plan) -> TrainingResult:
     deadline = time.monotonic() + plan.search_budget_s
     last_models: dict[str, Any] = {}
     for family in plan.families:
-        params: dict[str, Any] = {}
-        if plan.search:
+        params: dict[str, Any] = dict(chosen.get(family, {}))
+        if plan.search and family not in chosen:
             params, searched[family] = _search(data, plan, family, deadline)
         estimator = make_estimator(
             family, classification=plan.is_classification, seed=plan.seed, params=params
@@ -332,6 +370,7 @@ def _train(data: ModelData, plan: Plan) -> TrainingResult:
         index=pd.DatetimeIndex(data.features.index[test_rows]),
         y_true=y[test_rows],
         step_return=data.step_return.to_numpy(dtype=float)[test_rows],
+        close=data.close.to_numpy(dtype=float)[test_rows],
         predictions=predictions,
         last_fold_models=last_models,
         last_fold_test=(x[last_test], y[last_test]),
