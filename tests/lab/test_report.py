@@ -42,7 +42,8 @@ def session(request):
         goal=GOAL, plan=plan, ref=ref, quality=quality,
         analysis=analyze(data, frame["close"]), evaluation=evaluation,
     )  # fmt: skip
-    model = fit_final(data, plan, evaluation.best_model, {})
+    family = next(f for f in plan.families if f == evaluation.best_model)
+    model = fit_final(data, plan, family, {})
     return content, model
 
 
