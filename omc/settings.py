@@ -225,10 +225,78 @@ class Settings(BaseSettings):
         "the free cores: oversubscribed boosting slows down many times over.",
     )
 
-    @field_validator("cors_origins", "reddit_subreddits", "sec_ciks", mode="before")
+    llm_providers: CommaList = Field(
+        default_factory=list,
+        description="LLM providers the Lab planner tries in order, comma separated: "
+        "`openai`, `anthropic`, `compatible` (any OpenAI-compatible server). Empty: "
+        "only the deterministic planner, which is also the last fallback.",
+    )
+    llm_openai_api_key: SecretStr | None = Field(
+        default=None, description="OpenAI API key; the `openai` provider needs it."
+    )
+    llm_openai_base_url: str | None = Field(
+        default=None, description="OpenAI API base URL. Unset: the public endpoint."
+    )
+    llm_openai_model: str = Field(
+        default="gpt-4o-mini", description="OpenAI model the planner asks."
+    )
+    llm_anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description="Anthropic API key; the `anthropic` provider needs it.",
+    )
+    llm_anthropic_base_url: str | None = Field(
+        default=None, description="Anthropic API base URL. Unset: the public endpoint."
+    )
+    llm_anthropic_model: str = Field(
+        default="claude-3-5-haiku-latest",
+        description="Anthropic model the planner asks.",
+    )
+    llm_compatible_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (e.g. a local model "
+        "server's `http://host:8080/v1`); the `compatible` provider needs it.",
+    )
+    llm_compatible_api_key: SecretStr | None = Field(
+        default=None, description="API key of the OpenAI-compatible server, if any."
+    )
+    llm_compatible_model: str = Field(
+        default="default", description="Model name to ask the OpenAI-compatible server."
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, le=300, description="Seconds one LLM call may take."
+    )
+    llm_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of an LLM call answered with 429 or 5xx or timed out, "
+        "before falling back to the next provider.",
+    )
+    llm_rate_limit_per_min: int = Field(
+        default=30, ge=1, description="LLM calls one provider may get per minute."
+    )
+    llm_cache_ttl_s: int = Field(
+        default=86_400,
+        ge=1,
+        description="Seconds an LLM plan stays cached (Redis db 2).",
+    )
+
+    @field_validator(
+        "cors_origins", "reddit_subreddits", "sec_ciks", "llm_providers", mode="before"
+    )
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("llm_providers")
+    @classmethod
+    def _check_llm_providers(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - {"openai", "anthropic", "compatible"})
+        if unknown:
+            raise ValueError(
+                f"unknown providers {unknown}; use openai, anthropic, compatible"
+            )
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -12,6 +12,7 @@ __all__ = [
     "CLASSIFICATION_METRICS",
     "REGRESSION_METRICS",
     "Clarification",
+    "Metric",
     "ModelFamily",
     "Plan",
     "PlanOutcome",
