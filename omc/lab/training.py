@@ -50,6 +50,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 N_FOLDS = 3
+RF_MAX_SAMPLES = 10_000
 TEST_FRACTION = 0.4
 SEARCH_GRIDS: dict[ModelFamily, dict[str, list[Any]]] = {
     "linear": {"C": [0.01, 0.1, 1.0]},
@@ -227,6 +228,12 @@ def _fit(
     if classification and len(np.unique(y)) < 2:
         return _Constant(float(y[0]))
     model = clone(estimator)
+    if isinstance(model, RandomForestClassifier | RandomForestRegressor) and len(x) > (
+        RF_MAX_SAMPLES
+    ):
+        # Each tree's bootstrap sample is capped so a year of 5-minute bars fits in
+        # seconds; with this many rows the trees still see plenty.
+        model.set_params(max_samples=RF_MAX_SAMPLES)
     model.fit(x, y)
     return model
 
