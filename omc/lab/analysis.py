@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
+from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf, adfuller
 
 from omc.lab.training import ModelData
@@ -23,6 +24,7 @@ class Analysis(BaseModel):
     rows: int
     target_stats: dict[str, float]
     return_acf: list[float]
+    ljung_box_pvalue: float
     adf_pvalue_log_price: float
     adf_pvalue_returns: float
     correlations: dict[str, float]
@@ -54,12 +56,19 @@ def analyze(data: ModelData, close: pd.Series) -> Analysis:
         notes.append(
             "Log price has a unit root; returns are stationary: models use returns."
         )
-    band = 2 / np.sqrt(len(returns))
-    if np.any(np.abs(autocorrelation) > band):
+    ljung_box_p = float(acorr_ljungbox(returns, lags=[ACF_LAGS])["lb_pvalue"].iloc[0])
+    if ljung_box_p < 0.05:
+        band = 2 / np.sqrt(len(returns))
         lags = [i + 1 for i, value in enumerate(autocorrelation) if abs(value) > band]
-        notes.append(f"Returns are autocorrelated beyond noise at lags {lags}.")
+        notes.append(
+            f"Returns are autocorrelated (Ljung-Box p = {ljung_box_p:.3g} up to lag "
+            f"{ACF_LAGS}), most at lags {lags}."
+        )
     else:
-        notes.append("Returns show no autocorrelation beyond noise up to lag 10.")
+        notes.append(
+            f"Returns show no autocorrelation up to lag {ACF_LAGS} "
+            f"(Ljung-Box p = {ljung_box_p:.3g})."
+        )
     return Analysis(
         rows=len(target),
         target_stats={
@@ -69,6 +78,7 @@ def analyze(data: ModelData, close: pd.Series) -> Analysis:
             "max": float(target.max()),
         },
         return_acf=[float(value) for value in autocorrelation],
+        ljung_box_pvalue=ljung_box_p,
         adf_pvalue_log_price=price_p,
         adf_pvalue_returns=returns_p,
         correlations={

@@ -1,5 +1,11 @@
 from datetime import timedelta
 
+import pandas as pd
+import pytest
+from sqlalchemy import insert
+
+from omc.db.engine import session_scope
+from omc.db.models.collectors import PriceSnapshot, SocialPost
 from omc.lab.data import InsufficientData, LoadedData, retrieve
 from omc.lab.plan import Plan
 from tests.lab.synth import (
@@ -80,3 +86,59 @@ def test_candles_outside_the_window_are_not_read(runtime):
 
     assert isinstance(outcome, InsufficientData)
     assert outcome.rows == 0
+
+
+def test_price_snapshots_stand_in_when_there_are_no_candles(runtime):
+    frame = candles(300, seed=6)
+    with session_scope(runtime.sessions) as session:
+        session.execute(
+            insert(PriceSnapshot),
+            [
+                {
+                    "exchange": "coinspot", "coin": "btc", "quote": "AUD",
+                    "bucket_at": ts.to_pydatetime() + timedelta(minutes=minute),
+                    "bid": price * 0.999, "ask": price * 1.001, "last": price,
+                    "collected_at": NOW,
+                }
+                for ts, price in zip(pd.DatetimeIndex(frame.index), frame["close"], strict=True)
+                for minute in (0, 30)
+            ],
+        )  # fmt: skip
+    plan = Plan(coins=["BTC"], target="return", window_days=20, sources=["prices"])
+
+    loaded = retrieve(runtime.engine, plan, NOW)
+
+    assert isinstance(loaded, LoadedData)
+    assert loaded.quality.price_rows == 300
+    assert loaded.frame["close"].iloc[-1] == pytest.approx(frame["close"].iloc[-1])
+
+
+def test_social_posts_count_when_they_name_the_coin(runtime):
+    frame = candles(300, seed=7)
+    insert_candles(runtime, frame)
+    stamp = pd.DatetimeIndex(frame.index)[-2].to_pydatetime() + timedelta(minutes=5)
+    with session_scope(runtime.sessions) as session:
+        for post_id, community, title, sentiment in (
+            ("t3_a", "CryptoCurrency", "Bitcoin breaks out", 0.8),
+            ("t3_b", "CryptoCurrency", "Dogecoin memes", -0.5),
+            ("t3_c", "Bitcoin", "Daily discussion", 0.2),
+        ):
+            session.add(
+                SocialPost(
+                    source="reddit", post_id=post_id, community=community, title=title,
+                    body="", author=None, flair=None, url="https://reddit.example",
+                    score=1, upvote_ratio=1.0, num_comments=0, sentiment=sentiment,
+                    published_at=stamp, collected_at=NOW,
+                )
+            )  # fmt: skip
+    plan = Plan(
+        coins=["BTC"], target="direction", window_days=20, sources=["prices", "social"]
+    )
+
+    loaded = retrieve(runtime.engine, plan, NOW)
+
+    assert isinstance(loaded, LoadedData)
+    row = loaded.frame.iloc[-2]
+    assert row["social_count"] == 2
+    assert row["social_sentiment"] == pytest.approx(0.5)
+    assert "social" in loaded.quality.sources_present
