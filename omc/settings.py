@@ -245,10 +245,93 @@ class Settings(BaseSettings):
         default=3600, ge=10, description="Seconds between SEC EDGAR runs."
     )
 
-    @field_validator("cors_origins", "reddit_subreddits", "sec_ciks", mode="before")
+    # Lab
+    artifacts_url: str | None = Field(
+        default=None,
+        description="Where Lab sessions save models, reports and metadata: a local "
+        "folder or any fsspec URL such as `s3://bucket/omc-artifacts` (S3 needs the "
+        "`s3` extra). Unset: `artifacts` in the data folder.",
+    )
+    lab_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Native threads one Lab model fit may use. Keep it at or below "
+        "the free cores: oversubscribed boosting slows down many times over.",
+    )
+
+    llm_providers: CommaList = Field(
+        default_factory=list,
+        description="LLM providers the Lab planner tries in order, comma separated: "
+        "`openai`, `anthropic`, `compatible` (any OpenAI-compatible server). Empty: "
+        "only the deterministic planner, which is also the last fallback.",
+    )
+    llm_openai_api_key: SecretStr | None = Field(
+        default=None, description="OpenAI API key; the `openai` provider needs it."
+    )
+    llm_openai_base_url: str | None = Field(
+        default=None, description="OpenAI API base URL. Unset: the public endpoint."
+    )
+    llm_openai_model: str = Field(
+        default="gpt-4o-mini", description="OpenAI model the planner asks."
+    )
+    llm_anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description="Anthropic API key; the `anthropic` provider needs it.",
+    )
+    llm_anthropic_base_url: str | None = Field(
+        default=None, description="Anthropic API base URL. Unset: the public endpoint."
+    )
+    llm_anthropic_model: str = Field(
+        default="claude-3-5-haiku-latest",
+        description="Anthropic model the planner asks.",
+    )
+    llm_compatible_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (e.g. a local model "
+        "server's `http://host:8080/v1`); the `compatible` provider needs it.",
+    )
+    llm_compatible_api_key: SecretStr | None = Field(
+        default=None, description="API key of the OpenAI-compatible server, if any."
+    )
+    llm_compatible_model: str = Field(
+        default="default", description="Model name to ask the OpenAI-compatible server."
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, le=300, description="Seconds one LLM call may take."
+    )
+    llm_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of an LLM call answered with 429 or 5xx or timed out, "
+        "before falling back to the next provider.",
+    )
+    llm_rate_limit_per_min: int = Field(
+        default=30, ge=1, description="LLM calls one provider may get per minute."
+    )
+    llm_cache_ttl_s: int = Field(
+        default=86_400,
+        ge=1,
+        description="Seconds an LLM plan stays cached (Redis db 2).",
+    )
+
+    @field_validator(
+        "cors_origins", "reddit_subreddits", "sec_ciks", "llm_providers", mode="before"
+    )
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("llm_providers")
+    @classmethod
+    def _check_llm_providers(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - {"openai", "anthropic", "compatible"})
+        if unknown:
+            raise ValueError(
+                f"unknown providers {unknown}; use openai, anthropic, compatible"
+            )
+        return value
 
     @field_validator("jwt_secret")
     @classmethod
@@ -288,6 +371,11 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"sqlite:///{self.data_dir / 'omc.db'}"
         return self.database_url.get_secret_value()
+
+    @property
+    def artifacts_location(self) -> str:
+        """The artifacts URL, or the local default folder when unset."""
+        return self.artifacts_url or str(self.data_dir / "artifacts")
 
     def secret_values(self) -> list[str]:
         """Return every secret this configuration holds, for log redaction."""

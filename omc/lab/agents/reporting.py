@@ -1,0 +1,63 @@
+"""Reporting agent: Markdown and HTML reports, the final model and its artifacts."""
+
+from typing import Any
+
+from omc.lab.agents.analysis import model_data
+from omc.lab.artifacts import library_versions, save_artifacts
+from omc.lab.report import ReportContent, render_html, render_markdown
+from omc.lab.state import LabDeps, LabState, ReportRef, updates
+from omc.lab.training import fit_final
+from omc.metrics import LAB_SESSIONS
+
+__all__ = ["reporting_node"]
+
+
+def reporting_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
+    """Write the reports and save the best model refitted on all rows."""
+    plan, ref, evaluation = state.plan, state.dataset, state.evaluation
+    assert plan is not None and ref is not None and evaluation is not None  # noqa: S101
+    assert state.quality is not None and state.analysis is not None  # noqa: S101
+    content = ReportContent(
+        goal=state.goal,
+        plan=plan,
+        ref=ref,
+        quality=state.quality,
+        analysis=state.analysis,
+        evaluation=evaluation,
+    )
+    markdown = render_markdown(content)
+    data = model_data(state, deps)
+    best = next(c for c in state.candidates if c.name == evaluation.best_model)
+    family = next(f for f in plan.families if f == evaluation.best_model)
+    model = fit_final(
+        data, plan, family, best.params, threads=deps.settings.lab_threads
+    )
+    metadata = {
+        "session_id": state.session_id,
+        "goal": state.goal,
+        "plan": plan.model_dump(mode="json"),
+        "dataset": ref.model_dump(mode="json"),
+        "quality": state.quality.model_dump(mode="json"),
+        "rows": {"usable": len(data.target), "evaluated": evaluation.test.samples},
+        "features": data.feature_names,
+        "model": {"family": best.name, "params": best.params},
+        "metrics": evaluation.metrics,
+        "skill_test": evaluation.test.model_dump(mode="json"),
+        "verdict": evaluation.verdict,
+        "seed": plan.seed,
+        "libraries": library_versions(),
+    }
+    manifest = save_artifacts(
+        deps.settings.artifacts_location,
+        state.session_id,
+        model=model,
+        metadata=metadata,
+        reports={"report.md": markdown, "report.html": render_html(content)},
+    )
+    deps.workspace.drop(state.session_id)
+    LAB_SESSIONS.labels(outcome=evaluation.verdict).inc()
+    return updates(
+        report=ReportRef(markdown=markdown, artifacts=manifest),
+        status="done",
+        messages=[f"report: saved to {manifest.location}"],
+    )
