@@ -21,12 +21,14 @@ from omc.db.models import UserRole
 from omc.db.roles import create_roles
 from omc.envdocs import render_env_docs
 from omc.errors import ConfigError, OmcError
-from omc.logs import configure_logging
+from omc.lab.checkpoints import setup_checkpoints
+from omc.lab.command import lab_app
 from omc.metrics import REGISTRY
 from omc.queue import QueueWorker
-from omc.runtime import Runtime
-from omc.scheduler import PeriodicJob, Scheduler
+from omc.runtime import Runtime, start_process
+from omc.scheduler import Scheduler
 from omc.settings import Settings
+from omc.tasks import periodic_jobs, register_tasks
 
 __all__ = ["app", "main"]
 
@@ -49,6 +51,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(settings_app, name="settings")
 app.add_typer(queue_app, name="queue")
+app.add_typer(lab_app, name="lab")
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on [OMC_API_HOST].")
@@ -58,21 +61,16 @@ PortOption = Annotated[
 ]
 
 
-def _start(settings: Settings | None = None) -> Runtime:
-    """Read settings, set up logging and build the runtime of this process."""
-    settings = settings or Settings()
-    configure_logging(
-        level=settings.log_level,
-        log_format=settings.log_format,
-        secrets=settings.secret_values(),
-    )
-    return Runtime.build(settings)
+def _start() -> Runtime:
+    """The runtime of a service process, with every task registered on its queue."""
+    runtime = start_process()
+    register_tasks(runtime)
+    return runtime
 
 
-def periodic_jobs(_settings: Settings) -> list[PeriodicJob]:
-    """Every periodic job the scheduler runs."""
-    # TODO(#3): collector runs on their cadences join this list.
-    return []
+def _migrate(runtime: Runtime) -> None:
+    migrations.upgrade(runtime.engine)
+    setup_checkpoints(runtime.settings)
 
 
 @app.callback()
@@ -89,7 +87,7 @@ def _root(
 def up(host: HostOption = None, port: PortOption = None) -> None:
     """Run API, worker and scheduler in one process; migrates the database first."""
     runtime = _start()
-    migrations.upgrade(runtime.engine)
+    _migrate(runtime)
     worker = QueueWorker(runtime.queue, threads=runtime.settings.worker_threads)
     scheduler = Scheduler(
         runtime.queue, runtime.store(CacheRole.APP), periodic_jobs(runtime.settings)
@@ -178,12 +176,12 @@ def migrate(
     ] = None,
 ) -> None:
     """Bring the database schema up to date; running it again changes nothing."""
-    runtime = _start()
+    runtime = start_process()
     try:
         if downgrade_to:
             migrations.downgrade(runtime.engine, downgrade_to)
         else:
-            migrations.upgrade(runtime.engine)
+            _migrate(runtime)
         revision = migrations.current_revision(runtime.engine) or "base"
         typer.echo(f"database at revision {revision}")
     finally:
@@ -193,7 +191,7 @@ def migrate(
 @db_app.command("roles")
 def db_roles() -> None:
     """Create the roles collector_user, agent_user and readonly_user with their grants."""
-    runtime = _start()
+    runtime = start_process()
     settings = runtime.settings
     try:
         create_roles(
@@ -225,7 +223,7 @@ def users_create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    runtime = _start()
+    runtime = start_process()
     try:
         with session_scope(runtime.sessions) as session:
             user = create_user(session, email=email, password=password, role=role)
@@ -262,7 +260,7 @@ def queue_ping(
     ] = 10.0,
 ) -> None:
     """Check that a worker is consuming the queue."""
-    runtime = _start()
+    runtime = start_process()
     try:
         if not runtime.queue.ping(timeout_s):
             raise OmcError(

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omc.cache import CacheRole, Store, open_store
 from omc.db.engine import create_db_engine
+from omc.logs import configure_logging
 from omc.queue import TaskQueue
 from omc.settings import Settings
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "start_process"]
 
 
 @dataclass
@@ -52,3 +53,14 @@ class Runtime:
         if not self.closed:
             self.engine.dispose()
             self.closed = True
+
+
+def start_process(settings: Settings | None = None) -> Runtime:
+    """Read the settings, set up logging and build the runtime of this process."""
+    settings = settings or Settings()
+    configure_logging(
+        level=settings.log_level,
+        log_format=settings.log_format,
+        secrets=settings.secret_values(),
+    )
+    return Runtime.build(settings)

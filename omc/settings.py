@@ -211,6 +211,20 @@ class Settings(BaseSettings):
         default=3600, ge=10, description="Seconds between SEC EDGAR runs."
     )
 
+    # Lab sessions
+    lab_max_active_sessions: int = Field(
+        default=2,
+        ge=1,
+        description="Lab sessions one user may have queued, running or waiting at "
+        "once; more are refused with 429.",
+    )
+    lab_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days Lab sessions, their events, checkpoints and artifacts are "
+        "kept after they end; a periodic job prunes older ones.",
+    )
+
     @field_validator("cors_origins", "reddit_subreddits", "sec_ciks", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:

@@ -15,7 +15,7 @@ from omc.api.middleware import (
     ClientRateLimitMiddleware,
     RequestContextMiddleware,
 )
-from omc.api.routes import auth, health, users
+from omc.api.routes import auth, health, lab, users
 from omc.api.security import resolve_jwt_secret
 from omc.cache import CacheRole
 from omc.db.engine import session_scope
@@ -65,6 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
     api.include_router(users.router)
+    api.include_router(lab.router)
     app.include_router(health.router)
     app.include_router(api)
 

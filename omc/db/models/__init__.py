@@ -11,11 +11,13 @@ from omc.db.models.collectors import (
     ProtocolTvl,
     SocialPost,
 )
+from omc.db.models.lab import LabSession
 
 __all__ = [
     "ChainTvl",
     "CollectorRun",
     "Filing",
+    "LabSession",
     "NewsPost",
     "Ohlcv",
     "PriceSnapshot",
