@@ -71,6 +71,10 @@ class TaskQueue:
             name=spec.name, retries=spec.retries, retry_delay=spec.retry_delay_s
         )(spec.func)
 
+    def is_registered(self, name: str) -> bool:
+        """Whether a task of that name is registered."""
+        return name in self._tasks
+
     def enqueue(self, name: str, **kwargs: Any) -> Result:
         """Queue a run of the named task; raise CacheError if the queue is unreachable."""
         try:

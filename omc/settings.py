@@ -316,6 +316,26 @@ class Settings(BaseSettings):
         description="Seconds an LLM plan stays cached (Redis db 2).",
     )
 
+    # Lab sessions
+    lab_max_active_sessions: int = Field(
+        default=2,
+        ge=1,
+        description="Lab sessions one user may have queued, running or waiting at "
+        "once; more are refused with 429.",
+    )
+    lab_heartbeat_ttl_s: int = Field(
+        default=60,
+        ge=2,
+        description="Seconds a running Lab session's heartbeat lasts; a session whose "
+        "worker stopped beating this long resumes on another worker.",
+    )
+    lab_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days Lab sessions, their events, checkpoints and artifacts are "
+        "kept after they end; a periodic job prunes older ones.",
+    )
+
     @field_validator(
         "cors_origins", "reddit_subreddits", "sec_ciks", "llm_providers", mode="before"
     )

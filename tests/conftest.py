@@ -104,7 +104,7 @@ def pg(pg_engine: Engine) -> Iterator[Engine]:
         tables = conn.execute(
             text(
                 "SELECT schemaname || '.' || tablename FROM pg_tables "
-                "WHERE schemaname = ANY(:schemas)"
+                "WHERE schemaname = ANY(:schemas) AND tablename <> 'checkpoint_migrations'"
             ),
             {"schemas": list(SCHEMAS)},
         ).scalars()

@@ -15,11 +15,10 @@ from omc.api.middleware import (
     ClientRateLimitMiddleware,
     RequestContextMiddleware,
 )
-from omc.api.routes import auth, collectors, data, health, users
+from omc.api.routes import auth, collectors, data, health, lab, users
 from omc.api.security import resolve_jwt_secret
 from omc.cache import CacheRole
 from omc.collectors.exporter import install_exporter
-from omc.collectors.service import register_tasks
 from omc.db.engine import session_scope
 from omc.errors import (
     AuthError,
@@ -32,6 +31,7 @@ from omc.errors import (
     StorageError,
 )
 from omc.runtime import Runtime
+from omc.tasks import register_tasks
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -73,6 +73,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     api.include_router(users.router)
     api.include_router(collectors.router)
     api.include_router(data.router)
+    api.include_router(lab.router)
     app.include_router(health.router)
     app.include_router(api)
 

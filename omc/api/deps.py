@@ -3,7 +3,8 @@
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+import anyio.to_thread
+from fastapi import Depends, Request, WebSocket, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,14 @@ from omc.db.models import User, UserRole
 from omc.errors import AuthError, PermissionDenied
 from omc.runtime import Runtime
 
-__all__ = ["AdminUser", "CurrentUser", "RuntimeDep", "SessionDep", "require_roles"]
+__all__ = [
+    "AdminUser",
+    "CurrentUser",
+    "RuntimeDep",
+    "SessionDep",
+    "authenticate_websocket",
+    "require_roles",
+]
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a route, not a secret)
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -62,6 +70,37 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def authenticate_websocket(websocket: WebSocket) -> User | None:
+    """The user behind a WebSocket's token (`?token=` or a bearer header).
+
+    Closes the connection with code 1008 and returns None when the token is missing,
+    invalid or belongs to no active user.
+    """
+    token = websocket.query_params.get("token")
+    header = websocket.headers.get("authorization", "")
+    if token is None and header.lower().startswith("bearer "):
+        token = header[7:]
+    runtime: Runtime = websocket.app.state.runtime
+
+    def load(raw: str) -> User | None:
+        claims = decode_access_token(raw, secret=websocket.app.state.jwt_secret)
+        with session_scope(runtime.sessions) as session:
+            user = session.get(User, claims.user_id)
+        return user if user is not None and user.is_active else None
+
+    user = None
+    if token:
+        try:
+            user = await anyio.to_thread.run_sync(load, token)
+        except AuthError:
+            user = None
+    if user is None:
+        await websocket.close(
+            code=status.WS_1008_POLICY_VIOLATION, reason="not signed in"
+        )
+    return user
 
 
 def require_roles(*roles: UserRole) -> Callable[[User], User]:

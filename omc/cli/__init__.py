@@ -10,7 +10,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from omc.cli import admin, data, service  # noqa: F401  (importing registers the commands)
+from omc.cli import admin, data, lab, service  # noqa: F401  (importing registers the commands)
 from omc.cli._app import EXIT_CONFIG, EXIT_FAILURE, app
 from omc.errors import ConfigError, OmcError
 from omc.settings import Settings

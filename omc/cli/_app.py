@@ -21,6 +21,7 @@ __all__ = [
     "backfill_app",
     "db_app",
     "import_app",
+    "lab_app",
     "queue_app",
     "settings_app",
     "start",
@@ -42,6 +43,9 @@ settings_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 queue_app = typer.Typer(help="The task queue.", no_args_is_help=True)
 import_app = typer.Typer(help="Import history from files.", no_args_is_help=True)
 backfill_app = typer.Typer(help="Fetch history from exchanges.", no_args_is_help=True)
+lab_app = typer.Typer(
+    help="The Lab: questions in plain words, answered by models.", no_args_is_help=True
+)
 for _group, _name in (
     (db_app, "db"),
     (users_app, "users"),
@@ -49,6 +53,7 @@ for _group, _name in (
     (queue_app, "queue"),
     (import_app, "import"),
     (backfill_app, "backfill"),
+    (lab_app, "lab"),
 ):
     app.add_typer(_group, name=_name)
 

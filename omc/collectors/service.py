@@ -3,19 +3,18 @@
 - `run_collectors(runtime, names)`: run collectors one after another in this
   process (what `omc collect` does); one failing never stops the next.
 - `register_tasks(runtime)`: make task `collectors.run` (kwarg `collector`) runnable by
-  workers and enqueueable by the API; calling it twice is harmless.
+  workers and enqueueable by the API (`omc.tasks` calls it once per runtime).
 - `periodic_jobs(settings)`: one `PeriodicJob` per collector, on its cadence.
 """
 
 import logging
-import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from omc.cache import CacheRole
 from omc.collectors.registry import build_collector, collector_names
 from omc.collectors.runner import CollectorRunner, RunOutcome
-from omc.queue import TaskQueue, TaskSpec
+from omc.queue import TaskSpec
 from omc.runtime import Runtime
 from omc.scheduler import PeriodicJob
 from omc.settings import Settings
@@ -25,8 +24,6 @@ __all__ = ["RUN_TASK", "periodic_jobs", "register_tasks", "run_collectors"]
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "collectors.run"
-
-_queues_with_tasks: "weakref.WeakSet[TaskQueue]" = weakref.WeakSet()
 
 
 def run_collectors(
@@ -41,16 +38,13 @@ def run_collectors(
 
 
 def register_tasks(runtime: Runtime) -> None:
-    """Register the collector task on the runtime's queue, once."""
-    if runtime.queue in _queues_with_tasks:
-        return
+    """Register the collector task on the runtime's queue."""
 
     def run_task(collector: str) -> dict[str, Any]:
         [outcome] = run_collectors(runtime, [collector])
         return outcome.summary()
 
     runtime.queue.register(TaskSpec(RUN_TASK, run_task))
-    _queues_with_tasks.add(runtime.queue)
 
 
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:

@@ -1,10 +1,11 @@
 from omc.cache import CacheRole
 from omc.collectors.coinspot import LATEST_PATH
 from omc.collectors.registry import collector_names
-from omc.collectors.service import RUN_TASK, periodic_jobs, register_tasks
+from omc.collectors.service import RUN_TASK, periodic_jobs
 from omc.runtime import Runtime
 from omc.scheduler import Scheduler
 from omc.settings import Settings
+from omc.tasks import register_tasks
 from tests.collectors.conftest import FIXTURES, runs_of
 from tests.collectors.replay import ReplayServer, Reply
 

@@ -118,3 +118,18 @@ def insert_context(runtime: Runtime, frame: pd.DataFrame):
                 collected_at=NOW,
             )
         )
+
+
+def ending_now(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same bars moved so that the last one closes at the start of this hour."""
+    end = pd.Timestamp.now(tz="UTC").floor("h")
+    return frame.set_axis(frame.index + (end - pd.Timestamp(NOW)))
+
+
+def seed_recent_market(
+    runtime: Runtime, *, days: int = 40, strength: float = 0.0
+) -> None:
+    """Hourly BTC candles and news up to now, for sessions that plan from today."""
+    frame = ending_now(candles(days * 24, seed=21, driver_strength=strength))
+    insert_candles(runtime, frame)
+    insert_news_driver(runtime, frame)

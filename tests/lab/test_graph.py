@@ -3,10 +3,10 @@ import uuid
 import pytest
 
 from omc.lab.artifacts import load_model, read_manifest
+from omc.lab.checkpoints import open_checkpointer
 from omc.lab.graph import build_lab_graph, read_state, resume_session, start_session
 from omc.lab.state import LabDeps
 from omc.metrics import REGISTRY
-from tests.lab.conftest import open_checkpointer
 from tests.lab.synth import NOW, candles, insert_candles, insert_news_driver
 
 GOAL = "Will BTC go up over the next hour? Use the last 40 days of prices and news."
@@ -126,7 +126,7 @@ def test_session_resumes_from_checkpoint_on_a_fresh_graph(
             break
     stream.close()
 
-    with open_checkpointer(runtime) as saver:
+    with open_checkpointer(runtime.settings) as saver:
         deps = LabDeps(engine=runtime.engine, settings=runtime.settings)
         fresh = build_lab_graph(deps, saver)
         assert read_state(fresh, session_id).status == "running"

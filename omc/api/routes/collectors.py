@@ -11,7 +11,7 @@ from omc.api.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
 from omc.api.schemas import MAX_PAGE_SIZE
 from omc.collectors.quality import CollectorQuality, assess
 from omc.collectors.registry import build_collector, collector_class, collector_names
-from omc.collectors.service import RUN_TASK, register_tasks
+from omc.collectors.service import RUN_TASK
 from omc.db.models import CollectorRun
 
 __all__ = ["router"]
@@ -142,6 +142,5 @@ def list_runs(
 def trigger_run(_admin: AdminUser, runtime: RuntimeDep, name: str) -> RunQueued:
     """Queue a run of the collector now; a worker runs it."""
     collector_class(name)
-    register_tasks(runtime)
     result = runtime.queue.enqueue(RUN_TASK, collector=name)
     return RunQueued(collector=name, task_id=str(result.id))

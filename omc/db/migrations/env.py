@@ -7,7 +7,7 @@ from omc.db.base import Base
 
 engine = context.config.attributes["engine"]
 
-with engine.begin() as connection:
+with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -15,4 +15,6 @@ with engine.begin() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=True,
     )
-    context.run_migrations()
+    # Alembic owns the transactions, so a migration may step out of one when it must.
+    with context.begin_transaction():
+        context.run_migrations()

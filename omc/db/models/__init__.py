@@ -12,12 +12,14 @@ from omc.db.models.collectors import (
     ProtocolTvl,
     SocialPost,
 )
+from omc.db.models.lab import LabSession
 
 __all__ = [
     "ChainTvl",
     "CollectorLock",
     "CollectorRun",
     "Filing",
+    "LabSession",
     "NewsPost",
     "Ohlcv",
     "PriceSnapshot",
