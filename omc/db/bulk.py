@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -47,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -251,15 +253,21 @@ def _copy_into(
         raise RuntimeError("the database connection is closed")
     # Binary COPY: psycopg encodes each value in C, several times faster than text.
     sql = f"COPY {quote(stage_name)} ({column_list}) FROM STDIN (FORMAT BINARY)"
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.set_types(copy_types)
-        for row in rows:
-            values = pick(row)
-            if converters:
-                values = list(values)
-                for index, convert in converters:
-                    values[index] = convert(values[index])
-            copy.write_row(values)
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.set_types(copy_types)
+            for row in rows:
+                values = pick(row)
+                if converters:
+                    values = list(values)
+                    for index, convert in converters:
+                        values[index] = convert(values[index])
+                copy.write_row(values)
+    except psycopg.Error as exc:
+        # The raw cursor bypasses SQLAlchemy: raise what its own statements raise.
+        raise DBAPIError.instance(
+            sql, None, exc, psycopg.Error, dialect=conn.dialect
+        ) from exc
 
 
 def _picker(names: Sequence[str]) -> Callable[[Row], Sequence[Any]]:
