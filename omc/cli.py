@@ -181,6 +181,9 @@ def collect(
     names = resolve(name)
     runtime = _start()
     try:
+        if runtime.settings.is_embedded_db:
+            # Embedded installs have no migration Job: bring the file up to date.
+            migrations.upgrade(runtime.engine)
         outcomes = run_collectors(runtime, names)
     finally:
         runtime.close()
