@@ -21,6 +21,7 @@ PostgreSQL refuses to update one row twice in one statement.
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC
 from functools import partial
 from typing import Any
 
@@ -52,6 +53,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from omc.db.types import UtcDateTime
 
 __all__ = ["upsert_rows"]
 
@@ -127,16 +130,16 @@ def _key_names(table: Table) -> list[str]:
 
 
 def _dedupe(table: Table, rows: Iterable[Row]) -> list[Row]:
-    key_of = _picker(_key_names(table))
-    by_key: dict[Any, Row] = {}
-    for row in rows:
-        try:
-            by_key[key_of(row)] = row
-        except KeyError as exc:
-            raise ValueError(
-                f"row for {table.fullname} lacks primary-key column {exc.args[0]!r}"
-            ) from None
-    return list(by_key.values())
+    rows = list(rows)
+    try:
+        keys = list(map(_picker(_key_names(table)), rows))
+    except KeyError as exc:
+        raise ValueError(
+            f"row for {table.fullname} lacks primary-key column {exc.args[0]!r}"
+        ) from None
+    if len(set(keys)) == len(keys):
+        return rows
+    return list(dict(zip(keys, rows, strict=True)).values())
 
 
 def _update_columns(
@@ -182,11 +185,25 @@ def _converters(
     converters: list[Callable[[Any], Any] | None] = []
     for name in columns:
         column_type = table.c[name].type
-        if isinstance(column_type, TypeDecorator):
+        if isinstance(column_type, UtcDateTime):
+            converters.append(_utc_converter(column_type, dialect))
+        elif isinstance(column_type, TypeDecorator):
             converters.append(partial(column_type.process_bind_param, dialect=dialect))
         else:
             converters.append(None)
     return converters
+
+
+def _utc_converter(column_type: UtcDateTime, dialect: Dialect) -> Callable[[Any], Any]:
+    """`UtcDateTime`'s conversion, skipped for values already in UTC (the usual)."""
+    convert = column_type.process_bind_param
+
+    def to_utc(value: Any) -> Any:
+        if value is None or getattr(value, "tzinfo", None) is UTC:
+            return value
+        return convert(value, dialect)
+
+    return to_utc
 
 
 def _copy_type(column_type: TypeEngine[Any]) -> str:
