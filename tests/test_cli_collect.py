@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,14 +51,23 @@ def services(pg, redis_url: str, tmp_path: Path) -> Iterator[Services]:
         yield Services(server, redis_url, tmp_path / "data")
 
 
-@pytest.fixture
-def cli(services: Services) -> Iterator[CliRunner]:
-    """A CLI runner; the root logger the command reconfigures is put back after."""
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """Put back the root logger that `omc` commands reconfigure."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    yield CliRunner(env=services.env)
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+def cli(services: Services) -> Iterator[CliRunner]:
+    """A CLI runner against the test services."""
+    with restored_logging():
+        yield CliRunner(env=services.env)
 
 
 def summaries(stdout: str) -> list[dict[str, object]]:
@@ -151,3 +161,20 @@ def test_collect_of_an_unknown_collector_names_the_known_ones(
     assert result.exit_code == 1
     message = str(result.exception)
     assert message.startswith("no collector named 'nope'; known: coinspot, ")
+
+
+def test_collect_on_a_fresh_embedded_install_creates_the_tables(
+    tmp_path: Path,
+) -> None:
+    with ReplayServer() as server:
+        server.add(LATEST_PATH, Reply.file(FIXTURES / "coinspot" / "latest.json"))
+        env = {
+            "OMC_DATA_DIR": str(tmp_path / "fresh"),
+            "OMC_COINSPOT_BASE_URL": server.url,
+        }
+        with restored_logging():
+            result = CliRunner(env=env).invoke(app, ["collect", "coinspot", "--json"])
+
+    assert result.exit_code == 0, result.stderr
+    [line] = summaries(result.stdout)
+    assert (line["status"], line["stored"]) == ("ok", 8)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from omc.cli._app import EXIT_FAILURE, app, backfill_app, import_app, start
+from omc.cli.service import migrate_all
 from omc.collectors.registry import ALL, collector_names, resolve
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ def collect(
     names = resolve(name)
     runtime = start()
     try:
+        if runtime.settings.is_embedded_db:
+            # Embedded installs have no migration Job: bring the file up to date.
+            migrate_all(runtime)
         outcomes = run_collectors(runtime, names)
     finally:
         runtime.close()

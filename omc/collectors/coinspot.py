@@ -1,12 +1,12 @@
 """CoinSpot: bid, ask and last price of every coin listed, from the public API v2.
 
 `GET /pubapi/v2/latest` answers `{"status": "ok", "prices": {"btc": {"bid": "...",
-"ask": "...", "last": "..."}, "btc_usdt": {...}}}`: prices are strings, keys are
-lowercase coin codes, and a key `coin_market` is a market other than AUD (not
-kept: see `collect`). An error
-is `{"status": "error", "message": "..."}`, with whatever HTTP status, 200
-included. There is no provider time, so each snapshot is keyed by the collection
-time truncated to the cadence (`bucket_at`).
+"ask": "...", "last": "..."}, "btc_usdt": {...}}}`: prices are strings (sometimes
+numbers), keys are lowercase coin codes, and a key `coin_market` is a market other
+than AUD (not kept: see `collect`). An error is `{"status": "error", "message":
+"..."}`, with whatever HTTP status, 200 included. There is no provider time, so
+each snapshot is keyed by the collection time truncated to the cadence
+(`bucket_at`).
 """
 
 import json

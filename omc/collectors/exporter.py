@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from omc.collectors.quality import CollectorQuality, assess
 from omc.collectors.registry import build_collector, collector_names
@@ -57,9 +58,10 @@ class CollectorMetricsExporter:
         families = _empty_families()
         now = self._clock()
         try:
-            for name in collector_names():
-                collector = build_collector(name, self._settings)
-                _add_samples(families, assess(self._engine, collector, now=now))
+            with Session(self._engine) as session:
+                for name in collector_names():
+                    collector = build_collector(name, self._settings)
+                    _add_samples(families, assess(session, collector, now=now))
         except SQLAlchemyError as exc:
             logger.warning(
                 "collector metrics unavailable", extra={"error": type(exc).__name__}

@@ -140,7 +140,8 @@ class HttpClient:
             return response.json()
         except ValueError as exc:
             raise MalformedPayload(
-                f"{self.source}: GET {url} answered with invalid JSON ({exc})"
+                f"{self.source}: GET {_without_query(url)} answered with invalid "
+                f"JSON ({exc})"
             ) from exc
 
     @asynccontextmanager
@@ -162,20 +163,23 @@ class HttpClient:
                     yield item
             except httpx.HTTPError as exc:
                 raise ProviderUnavailable(
-                    f"{self.source}: GET {url} broke off: {type(exc).__name__}"
+                    f"{self.source}: GET {_without_query(url)} broke off: "
+                    f"{type(exc).__name__}"
                 ) from exc
             except ValueError as exc:
                 raise MalformedPayload(
-                    f"{self.source}: GET {url} is not a readable JSON array ({exc})"
+                    f"{self.source}: GET {_without_query(url)} is not a readable "
+                    f"JSON array ({exc})"
                 ) from exc
 
     async def _send(
         self, method: str, url: str, *, stream: bool, **kwargs: Any
     ) -> httpx.Response:
+        shown = _without_query(url)
         attempt = 0
         while True:
             await self._wait_for_slot()
-            timeout_s = self._attempt_timeout_s(method, url)
+            timeout_s = self._attempt_timeout_s(method, shown)
             request = self._client.build_request(
                 method, url, timeout=timeout_s, **kwargs
             )
@@ -183,13 +187,13 @@ class HttpClient:
                 response = await self._client.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 failure: Exception = ProviderUnavailable(
-                    f"{self.source}: {method} {url} timed out after {timeout_s:g} s"
+                    f"{self.source}: {method} {shown} timed out after {timeout_s:g} s"
                 )
                 cause: Exception | None = exc
                 delay_s = self._backoff_s(attempt)
             except httpx.TransportError as exc:
                 failure = ProviderUnavailable(
-                    f"{self.source}: {method} {url} failed: {type(exc).__name__}"
+                    f"{self.source}: {method} {shown} failed: {type(exc).__name__}"
                 )
                 cause, delay_s = exc, self._backoff_s(attempt)
             else:
@@ -197,7 +201,7 @@ class HttpClient:
                     return response
                 failure, delay_s = await self._failure_of(response, attempt)
                 cause = None
-            await self._before_retry(failure, cause, attempt, delay_s, url)
+            await self._before_retry(failure, cause, attempt, delay_s, shown)
             attempt += 1
 
     async def _failure_of(
@@ -288,3 +292,8 @@ class HttpClient:
             self._next_slot_at = start_at + 1 / ceiling
         if start_at > now:
             await self._sleep(start_at - now)
+
+
+def _without_query(url: str) -> str:
+    """The URL as errors and logs show it: query strings may carry tokens."""
+    return str(httpx.URL(url).copy_with(query=None))

@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omc.collectors.base import Collector
@@ -54,30 +54,35 @@ class CollectorQuality:
         return (run.finished_at - run.started_at).total_seconds()
 
 
-def assess(engine: Engine, collector: Collector, *, now: datetime) -> CollectorQuality:
-    """Read the collector's run records and judge its freshness and data quality."""
+def assess(
+    session: Session, collector: Collector, *, now: datetime
+) -> CollectorQuality:
+    """Read the collector's run records and judge its freshness and data quality.
+
+    The runs it returns stay usable after the session closes only if the session
+    does not expire them (the API's sessions do not).
+    """
     name = collector.name
-    with Session(engine) as session:
-        newest_first = select(CollectorRun).where(CollectorRun.collector == name)
-        newest_first = newest_first.order_by(
-            CollectorRun.started_at.desc(), CollectorRun.id.desc()
-        )
-        last_run = session.scalars(newest_first.limit(1)).first()
-        last_finished = session.scalars(
-            newest_first.where(CollectorRun.status != RUNNING).limit(1)
-        ).first()
-        last_success = session.scalars(
-            newest_first.where(CollectorRun.status == "ok").limit(1)
-        ).first()
-        history = _fetched_before(session, name, last_finished)
-        failures = _failures_since(session, name, last_success)
-        counts = dict(
-            session.execute(
-                select(CollectorRun.status, func.count())
-                .where(CollectorRun.collector == name)
-                .group_by(CollectorRun.status)
-            ).all()
-        )
+    newest_first = select(CollectorRun).where(CollectorRun.collector == name)
+    newest_first = newest_first.order_by(
+        CollectorRun.started_at.desc(), CollectorRun.id.desc()
+    )
+    last_run = session.scalars(newest_first.limit(1)).first()
+    last_finished = session.scalars(
+        newest_first.where(CollectorRun.status != RUNNING).limit(1)
+    ).first()
+    last_success = session.scalars(
+        newest_first.where(CollectorRun.status == "ok").limit(1)
+    ).first()
+    history = _fetched_before(session, name, last_finished)
+    failures = _failures_since(session, name, last_success)
+    counts = dict(
+        session.execute(
+            select(CollectorRun.status, func.count())
+            .where(CollectorRun.collector == name)
+            .group_by(CollectorRun.status)
+        ).all()
+    )
 
     reason = collector.disabled_reason()
     last_success_at = None if last_success is None else last_success.finished_at

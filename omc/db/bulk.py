@@ -21,9 +21,11 @@ PostgreSQL refuses to update one row twice in one statement.
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC
 from functools import partial
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -47,9 +49,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from omc.db.types import UtcDateTime
 
 __all__ = ["upsert_rows"]
 
@@ -125,16 +130,16 @@ def _key_names(table: Table) -> list[str]:
 
 
 def _dedupe(table: Table, rows: Iterable[Row]) -> list[Row]:
-    key_of = _picker(_key_names(table))
-    by_key: dict[Any, Row] = {}
-    for row in rows:
-        try:
-            by_key[key_of(row)] = row
-        except KeyError as exc:
-            raise ValueError(
-                f"row for {table.fullname} lacks primary-key column {exc.args[0]!r}"
-            ) from None
-    return list(by_key.values())
+    rows = list(rows)
+    try:
+        keys = list(map(_picker(_key_names(table)), rows))
+    except KeyError as exc:
+        raise ValueError(
+            f"row for {table.fullname} lacks primary-key column {exc.args[0]!r}"
+        ) from None
+    if len(set(keys)) == len(keys):
+        return rows
+    return list(dict(zip(keys, rows, strict=True)).values())
 
 
 def _update_columns(
@@ -180,11 +185,25 @@ def _converters(
     converters: list[Callable[[Any], Any] | None] = []
     for name in columns:
         column_type = table.c[name].type
-        if isinstance(column_type, TypeDecorator):
+        if isinstance(column_type, UtcDateTime):
+            converters.append(_utc_converter(column_type, dialect))
+        elif isinstance(column_type, TypeDecorator):
             converters.append(partial(column_type.process_bind_param, dialect=dialect))
         else:
             converters.append(None)
     return converters
+
+
+def _utc_converter(column_type: UtcDateTime, dialect: Dialect) -> Callable[[Any], Any]:
+    """`UtcDateTime`'s conversion, skipped for values already in UTC (the usual)."""
+    convert = column_type.process_bind_param
+
+    def to_utc(value: Any) -> Any:
+        if value is None or getattr(value, "tzinfo", None) is UTC:
+            return value
+        return convert(value, dialect)
+
+    return to_utc
 
 
 def _copy_type(column_type: TypeEngine[Any]) -> str:
@@ -251,15 +270,21 @@ def _copy_into(
         raise RuntimeError("the database connection is closed")
     # Binary COPY: psycopg encodes each value in C, several times faster than text.
     sql = f"COPY {quote(stage_name)} ({column_list}) FROM STDIN (FORMAT BINARY)"
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.set_types(copy_types)
-        for row in rows:
-            values = pick(row)
-            if converters:
-                values = list(values)
-                for index, convert in converters:
-                    values[index] = convert(values[index])
-            copy.write_row(values)
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.set_types(copy_types)
+            for row in rows:
+                values = pick(row)
+                if converters:
+                    values = list(values)
+                    for index, convert in converters:
+                        values[index] = convert(values[index])
+                copy.write_row(values)
+    except psycopg.Error as exc:
+        # The raw cursor bypasses SQLAlchemy: raise what its own statements raise.
+        raise DBAPIError.instance(
+            sql, None, exc, psycopg.Error, dialect=conn.dialect
+        ) from exc
 
 
 def _picker(names: Sequence[str]) -> Callable[[Row], Sequence[Any]]:

@@ -139,8 +139,8 @@ def test_run_caches_chain_tvl(
 def test_an_empty_protocol_list_is_a_successful_run(
     collector_runtime: Runtime, replay_server: ReplayServer
 ) -> None:
-    replay_server.add(CHAINS_PATH, Reply.json([]))
-    replay_server.add(PROTOCOLS_PATH, Reply.json([]))
+    replay_server.add(CHAINS_PATH, Reply.file(FIXTURES / "defillama" / "empty.json"))
+    replay_server.add(PROTOCOLS_PATH, Reply.file(FIXTURES / "defillama" / "empty.json"))
 
     outcome = run_defillama(collector_runtime)
 

@@ -240,3 +240,21 @@ def test_stream_of_a_json_array_yields_items(replay_server: ReplayServer) -> Non
             return [item["n"] async for item in http.iter_json_array("/items")]
 
     assert asyncio.run(go()) == list(range(1000))
+
+
+def test_errors_never_show_the_query_string_where_tokens_travel() -> None:
+    script = Script(httpx.ReadTimeout("slow"))
+
+    async def go():
+        async with HttpClient(
+            "test",
+            base_url="http://provider.test",
+            policy=HttpPolicy(max_retries=0),
+            transport=httpx.MockTransport(script),
+        ) as http:
+            await http.get_json("/posts/?auth_token=s3cret&page=2")
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        asyncio.run(go())
+
+    assert str(caught.value) == "test: GET /posts/ timed out after 20 s"

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
 
 from omc.collectors.coinspot import CoinSpotCollector
 from omc.collectors.exporter import CollectorMetricsExporter
@@ -37,6 +38,11 @@ def add_runs(engine: Engine, *runs: tuple[str, int, int]) -> None:
             )
 
 
+def quality_of(engine: Engine, collector: CoinSpotCollector, *, now: datetime):
+    with Session(engine) as session:
+        return assess(session, collector, now=now)
+
+
 @pytest.fixture
 def coinspot(pg_settings: Settings) -> CoinSpotCollector:
     return CoinSpotCollector(pg_settings)
@@ -45,7 +51,7 @@ def coinspot(pg_settings: Settings) -> CoinSpotCollector:
 def test_a_collector_that_never_succeeded_is_stale(
     pg: Engine, coinspot: CoinSpotCollector
 ) -> None:
-    quality = assess(pg, coinspot, now=NOW)
+    quality = quality_of(pg, coinspot, now=NOW)
 
     assert quality.stale
     assert quality.last_run is None
@@ -57,15 +63,15 @@ def test_a_recent_success_is_fresh_and_three_cadences_later_stale(
 ) -> None:
     add_runs(pg, ("ok", 10, 0))
 
-    fresh = assess(pg, coinspot, now=NOW)
-    later = assess(pg, coinspot, now=NOW + 3 * CADENCE)
+    fresh = quality_of(pg, coinspot, now=NOW)
+    later = quality_of(pg, coinspot, now=NOW + 3 * CADENCE)
 
     assert not fresh.stale
     assert later.stale
 
 
 def test_a_disabled_collector_is_never_stale(pg: Engine, pg_settings: Settings) -> None:
-    quality = assess(pg, DisabledCoinSpot(pg_settings), now=NOW)
+    quality = quality_of(pg, DisabledCoinSpot(pg_settings), now=NOW)
 
     assert not quality.stale
     assert quality.disabled_reason == "switched off"
@@ -76,7 +82,7 @@ def test_completeness_compares_the_latest_run_with_the_median_of_successes(
 ) -> None:
     add_runs(pg, ("ok", 100, 0), ("ok", 90, 0), ("ok", 110, 0), ("ok", 50, 5))
 
-    quality = assess(pg, coinspot, now=NOW)
+    quality = quality_of(pg, coinspot, now=NOW)
 
     assert quality.completeness_ratio == 0.5
     assert quality.malformed_ratio == 0.1
@@ -87,7 +93,7 @@ def test_consecutive_failures_count_failed_runs_since_the_last_success(
 ) -> None:
     add_runs(pg, ("failed", 0, 0), ("ok", 10, 0), ("failed", 0, 0), ("failed", 0, 0))
 
-    quality = assess(pg, coinspot, now=NOW)
+    quality = quality_of(pg, coinspot, now=NOW)
 
     assert quality.consecutive_failures == 2
     assert quality.runs_by_status == {"ok": 1, "failed": 3, "disabled": 0}

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError, DBAPIError
 
 from omc.db import migrate
 from omc.db.bulk import upsert_rows
@@ -186,3 +187,16 @@ def test_upsert_stores_unicode_and_huge_numbers(engine: Engine) -> None:
             select(ProtocolTvl.name, ProtocolTvl.tvl_usd, ProtocolTvl.chains)
         ).one()
     assert tuple(found) == ("Üni 🦄 swap", 1.7e308, ["Ζ", "ラ"])
+
+
+def test_a_value_postgres_refuses_raises_the_usual_sqlalchemy_error(
+    pg: Engine,
+) -> None:
+    row = protocol("x" * 200, 1.0)
+
+    with pytest.raises(DBAPIError) as caught:
+        upsert_rows(pg, ProtocolTvl, [row])
+
+    assert isinstance(caught.value, DataError)
+    with pg.connect() as conn:
+        assert conn.execute(select(ProtocolTvl.slug)).all() == []

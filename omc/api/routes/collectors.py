@@ -105,11 +105,13 @@ class RunQueued(BaseModel):
 
 
 @router.get("")
-def list_collectors(_user: CurrentUser, runtime: RuntimeDep) -> CollectorsPublic:
+def list_collectors(
+    _user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> CollectorsPublic:
     """Every collector with its latest run, last success, staleness and quality."""
     now = datetime.now(UTC)
     qualities = [
-        assess(runtime.engine, build_collector(name, runtime.settings), now=now)
+        assess(session, build_collector(name, runtime.settings), now=now)
         for name in collector_names()
     ]
     return CollectorsPublic(data=[CollectorPublic.from_quality(q) for q in qualities])
