@@ -6,9 +6,12 @@ is skipped. The schemas app, collectors and lab of that database, and Redis
 databases 0 to 3, belong to the tests.
 """
 
+import io
 import logging
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from omc.api import security
 from omc.api.accounts import create_user
 from omc.api.app import create_app
+from omc.cli import main
 from omc.db import migrate
 from omc.db.base import SCHEMAS
 from omc.db.engine import session_scope
@@ -204,3 +208,37 @@ def auth_headers(
         add_user(runtime, email, role)
         headers[role] = {"Authorization": f"Bearer {token_for(client, email)}"}
     return headers
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def omc(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Outcome]:
+    """Run `omc ARGS` through `main()` with its own environment and standard input."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, stdin: str | io.StringIO = ""
+    ) -> Outcome:
+        with monkeypatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            patch.setattr(sys, "argv", ["omc", *args])
+            patch.setattr(
+                sys, "stdin", io.StringIO(stdin) if isinstance(stdin, str) else stdin
+            )
+            code: int | str | None = 0
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code
+        captured = capsys.readouterr()
+        return Outcome(code if isinstance(code, int) else 1, captured.out, captured.err)
+
+    return run

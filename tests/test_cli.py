@@ -4,51 +4,20 @@ Most tests call the real entry point `main()` inside the test process (starting 
 Python process per test costs seconds); a few run `python -m omc` for real.
 """
 
-import io
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from omc.cli import main
 from omc.db.models import UserRole
-from tests.conftest import PG_URL
-
-
-@dataclass
-class Outcome:
-    returncode: int
-    stdout: str
-    stderr: str
+from tests.conftest import PG_URL, Outcome
 
 
 @pytest.fixture
 def data_env(tmp_path: Path) -> dict[str, str]:
     return {"OMC_DATA_DIR": str(tmp_path / "data"), "OMC_LOG_FORMAT": "json"}
-
-
-@pytest.fixture
-def omc(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run `omc ARGS` through `main()` with its own environment and standard input."""
-
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> Outcome:
-        with monkeypatch.context() as patch:
-            for name, value in (env or {}).items():
-                patch.setenv(name, value)
-            patch.setattr(sys, "argv", ["omc", *args])
-            patch.setattr(sys, "stdin", io.StringIO(stdin))
-            code: int | str | None = 0
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-        captured = capsys.readouterr()
-        return Outcome(code if isinstance(code, int) else 1, captured.out, captured.err)
-
-    return run
 
 
 def run_process(*args: str, env: dict[str, str], cwd: Path | None = None) -> Outcome:

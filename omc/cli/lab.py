@@ -77,9 +77,9 @@ def _answer(question: dict[str, Any], *, yes: bool, console: Console) -> str | b
             "answer, or pass --yes to take the defaults"
         )
     if question.get("kind") == "approval":
-        return typer.confirm(str(question.get("question")), default=False)
+        return typer.confirm(str(question.get("question")), default=False, err=True)
     console.print(f"[bold]?[/bold] {question.get('question')}")
-    return str(typer.prompt("answer"))
+    return str(typer.prompt("answer", err=True))
 
 
 def _summary(row: "LabSession") -> dict[str, Any]:
