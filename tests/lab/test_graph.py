@@ -3,7 +3,14 @@ import uuid
 import pytest
 
 from omc.lab.artifacts import load_model, read_manifest
-from omc.lab.graph import build_lab_graph, read_state, resume_session, start_session
+from omc.lab.graph import (
+    build_lab_graph,
+    lab_deps,
+    read_state,
+    resume_session,
+    start_session,
+)
+from omc.lab.planner import plan_goal
 from omc.lab.state import LabDeps
 from omc.metrics import REGISTRY
 from tests.lab.conftest import open_checkpointer
@@ -137,3 +144,34 @@ def test_session_resumes_from_checkpoint_on_a_fresh_graph(
     assert "reporting" in {name for event in events for name in event}
     assert state.status == "done"
     assert state.verdict == "skill"
+
+
+def test_a_failing_node_counts_the_session_as_failed(runtime):
+    def broken_planner(goal):
+        raise RuntimeError("planner exploded")
+
+    failed = (
+        REGISTRY.get_sample_value("omc_lab_sessions_total", {"outcome": "failed"}) or 0
+    )
+    active = REGISTRY.get_sample_value("omc_lab_sessions_active") or 0
+    with open_checkpointer(runtime) as saver:
+        deps = LabDeps(
+            engine=runtime.engine, settings=runtime.settings, planner=broken_planner
+        )
+        graph = build_lab_graph(deps, saver)
+        with pytest.raises(RuntimeError, match="exploded"):
+            list(start_session(graph, str(uuid.uuid4()), GOAL))
+
+    assert (
+        REGISTRY.get_sample_value("omc_lab_sessions_total", {"outcome": "failed"})
+        == failed + 1
+    )
+    assert REGISTRY.get_sample_value("omc_lab_sessions_active") == active
+
+
+def test_runtime_deps_use_the_rule_planner_without_llm_settings(runtime):
+    deps = lab_deps(runtime)
+
+    assert deps.planner("Will BTC go up next hour?") == plan_goal(
+        "Will BTC go up next hour?"
+    )
