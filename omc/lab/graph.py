@@ -26,6 +26,7 @@ from omc.lab.agents.planning import plan_node
 from omc.lab.agents.reporting import reporting_node
 from omc.lab.agents.retrieval import retrieval_node
 from omc.lab.agents.training import training_node
+from omc.lab.errors import LabError
 from omc.lab.llm import make_planner
 from omc.lab.state import LabDeps, LabState
 from omc.logs import bind_context
@@ -155,9 +156,21 @@ def start_session(
 def resume_session(
     graph: LabGraph, session_id: str, answer: object = None
 ) -> Generator[dict[str, Any]]:
-    """Continue a session: with the user's answer after an interrupt, or with no
-    answer from the last checkpoint after its worker stopped."""
-    value: Any = Command(resume=answer) if _is_waiting(graph, session_id) else None
+    """Continue a session from its last checkpoint.
+
+    Args:
+        answer: the user's reply when the session waits at a question; None to go on
+            after the worker running it stopped.
+
+    Raises:
+        LabError: the session waits for an answer and none was given.
+    """
+    waiting = _is_waiting(graph, session_id)
+    if waiting and answer is None:
+        raise LabError(
+            f"session {session_id} is waiting for the user's answer; resume it with one"
+        )
+    value: Any = Command(resume=answer) if waiting else None
     return _stream(graph, value, session_id)
 
 

@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from omc.lab.artifacts import load_model, read_manifest
+from omc.lab.errors import LabError
 from omc.lab.graph import (
     build_lab_graph,
     lab_deps,
@@ -175,3 +176,11 @@ def test_runtime_deps_use_the_rule_planner_without_llm_settings(runtime):
     assert deps.planner("Will BTC go up next hour?") == plan_goal(
         "Will BTC go up next hour?"
     )
+
+
+def test_resuming_a_waiting_session_without_an_answer_is_refused(runtime, lab_graph):
+    session_id = str(uuid.uuid4())
+    list(start_session(lab_graph, session_id, "Will it go up next hour?"))
+
+    with pytest.raises(LabError, match="waiting for the user's answer"):
+        list(resume_session(lab_graph, session_id))
