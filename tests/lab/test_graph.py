@@ -184,3 +184,20 @@ def test_resuming_a_waiting_session_without_an_answer_is_refused(runtime, lab_gr
 
     with pytest.raises(LabError, match="waiting for the user's answer"):
         list(resume_session(lab_graph, session_id))
+
+
+def test_approved_search_runs_and_records_the_chosen_parameters(runtime, lab_graph):
+    _seed_market(runtime, strength=0.0)
+    goal = GOAL + " Tune hyperparameters with a 1 second search budget."
+
+    session_id, questions, _ = _run(lab_graph, goal, answers=[True])
+
+    state = read_state(lab_graph, session_id)
+    assert state.search_approved is True
+    assert (
+        state.plan is not None
+        and state.plan.search_budget_s == questions[0]["estimated_s"]
+    )
+    tuned = {c.name: c.params for c in state.candidates if c.role == "model"}
+    assert tuned["random_forest"].keys() == {"max_depth", "min_samples_leaf"}
+    assert state.status == "done"
