@@ -10,22 +10,17 @@ overlapping targets are handled by the gap in the splits and the block bootstrap
 import logging
 import math
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, func, select
 
 from omc.db.models.collectors import (
-    ChainTvl,
-    Filing,
-    NewsPost,
     Ohlcv,
     PriceSnapshot,
-    SocialPost,
 )
+from omc.lab._sources import filing_bars, news_bars, social_bars, tvl_bars
 from omc.lab.plan import Plan, Source, horizon_minutes
 
 __all__ = [
@@ -184,13 +179,13 @@ def load_frame(engine: Engine, ref: DatasetRef) -> pd.DataFrame:
     for other in ref.coins[1:]:
         frame[f"close_{other}"] = _prices(engine, ref, other, grid)["close"]
     if "news" in ref.sources:
-        frame = frame.join(_news(engine, ref, grid))
+        frame = frame.join(news_bars(engine, ref, grid))
     if "social" in ref.sources:
-        frame = frame.join(_social(engine, ref, grid))
+        frame = frame.join(social_bars(engine, ref, grid))
     if "tvl" in ref.sources:
-        frame = frame.join(_tvl(engine, ref, grid))
+        frame = frame.join(tvl_bars(engine, ref, grid))
     if "filings" in ref.sources:
-        frame = frame.join(_filings(engine, ref, grid))
+        frame = frame.join(filing_bars(engine, ref, grid))
     return frame
 
 
@@ -290,101 +285,6 @@ def _snapshots(engine: Engine, ref: DatasetRef, coin: str) -> pd.DataFrame:
     frame.index = pd.DatetimeIndex(raw["ts"]).tz_convert("UTC")
     frame = frame[frame["close"].notna()]
     return frame.groupby(level=0).mean()
-
-
-def _news(engine: Engine, ref: DatasetRef, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                NewsPost.published_at, NewsPost.currencies, NewsPost.sentiment
-            ).where(NewsPost.published_at >= ref.start, NewsPost.published_at < ref.end)
-        ).all()
-    mentioned = [
-        (at, sentiment)
-        for at, currencies, sentiment in rows
-        if ref.coin in {str(code).upper() for code in currencies or []}
-    ]
-    return _sentiment_bars(mentioned, "news", ref, grid)
-
-
-def _social(engine: Engine, ref: DatasetRef, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                SocialPost.published_at,
-                SocialPost.community,
-                SocialPost.title,
-                SocialPost.sentiment,
-            ).where(
-                SocialPost.published_at >= ref.start, SocialPost.published_at < ref.end
-            )
-        ).all()
-    words = {ref.coin.lower(), COIN_NAMES.get(ref.coin, ref.coin.lower())}
-    mentioned = [
-        (at, sentiment)
-        for at, community, title, sentiment in rows
-        if community.lower() in words
-        or words & set(re.findall(r"[a-z]+", title.lower()))
-    ]
-    return _sentiment_bars(mentioned, "social", ref, grid)
-
-
-def _sentiment_bars(
-    posts: Sequence[tuple[datetime, float | None]],
-    name: str,
-    ref: DatasetRef,
-    grid: pd.DatetimeIndex,
-) -> pd.DataFrame:
-    columns = [f"{name}_sentiment", f"{name}_count"]
-    if not posts:
-        return pd.DataFrame(index=grid, columns=columns, dtype=float)
-    raw = pd.DataFrame(posts, columns=["at", "sentiment"])
-    raw.index = pd.DatetimeIndex(raw["at"]).tz_convert("UTC")
-    bars = (
-        raw["sentiment"]
-        .astype(float)
-        .resample(f"{ref.bar_minutes}min", label="left", closed="left")
-        .agg(["mean", "count"])
-    )
-    bars.columns = columns
-    bars = bars.reindex(grid)
-    bars[columns[1]] = bars[columns[1]].fillna(0.0)
-    return bars
-
-
-def _tvl(engine: Engine, ref: DatasetRef, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    chain = COIN_CHAINS.get(ref.coin)
-    query = select(ChainTvl.bucket_at, ChainTvl.chain, ChainTvl.tvl_usd).where(
-        ChainTvl.bucket_at >= ref.start, ChainTvl.bucket_at < ref.end
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    if not rows:
-        return pd.DataFrame(index=grid, columns=["tvl_usd"], dtype=float)
-    raw = pd.DataFrame(rows, columns=["at", "chain", "tvl_usd"])
-    if chain is not None and (raw["chain"] == chain).any():
-        raw = raw[raw["chain"] == chain]
-    total = raw.groupby("at")["tvl_usd"].sum()
-    total.index = pd.DatetimeIndex(total.index).tz_convert("UTC")
-    bars = total.resample(f"{ref.bar_minutes}min", label="left", closed="left").last()
-    # TVL is sampled hourly or slower: carry the last sample forward, never back.
-    return bars.reindex(grid).ffill().to_frame("tvl_usd")
-
-
-def _filings(engine: Engine, ref: DatasetRef, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    known_at = func.coalesce(Filing.accepted_at, Filing.filed_at)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Filing.accepted_at, Filing.filed_at).where(
-                known_at >= ref.start, known_at < ref.end
-            )
-        ).all()
-    times = [accepted or filed for accepted, filed in rows]
-    if not times:
-        return pd.DataFrame({"filings": np.zeros(len(grid))}, index=grid)
-    events = pd.Series(1.0, index=pd.DatetimeIndex(times).tz_convert("UTC"))
-    bars = events.resample(f"{ref.bar_minutes}min", label="left", closed="left").sum()
-    return bars.reindex(grid).fillna(0.0).to_frame("filings")
 
 
 def summarize_quality(frame: pd.DataFrame) -> DataQuality:

@@ -1,7 +1,8 @@
 """The Lab graph: planning, then retrieval, analysis, training, evaluation, reporting.
 
-`build_lab_graph` compiles the graph around collaborators and a checkpointer chosen by
-the caller (PostgreSQL in production, SQLite when embedded). `start_session` and
+`build_lab_graph` compiles the graph around collaborators (`lab_deps(runtime)` builds
+them) and a checkpointer chosen by the caller (PostgreSQL in production, SQLite when
+embedded). `start_session` and
 `resume_session` stream its events; a session whose process died resumes from its
 last checkpoint by calling `resume_session` with no answer on a fresh graph.
 """
@@ -18,19 +19,24 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from omc.cache import CacheRole
 from omc.lab.agents.analysis import analysis_node
 from omc.lab.agents.evaluation import evaluation_node
 from omc.lab.agents.planning import plan_node
 from omc.lab.agents.reporting import reporting_node
 from omc.lab.agents.retrieval import retrieval_node
 from omc.lab.agents.training import training_node
+from omc.lab.errors import LabError
+from omc.lab.llm import make_planner
 from omc.lab.state import LabDeps, LabState
 from omc.logs import bind_context
-from omc.metrics import LAB_NODE_SECONDS, LAB_SESSIONS_ACTIVE
+from omc.metrics import LAB_NODE_SECONDS, LAB_SESSIONS, LAB_SESSIONS_ACTIVE
+from omc.runtime import Runtime
 
 __all__ = [
     "LabGraph",
     "build_lab_graph",
+    "lab_deps",
     "read_state",
     "resume_session",
     "session_config",
@@ -85,6 +91,16 @@ def _after_retrieval(state: LabState) -> str:
     return "data_analysis" if state.insufficient is None else END
 
 
+def lab_deps(runtime: Runtime) -> LabDeps:
+    """Collaborators from a process runtime: its engine, settings and LLM cache."""
+    settings = runtime.settings
+    return LabDeps(
+        engine=runtime.engine,
+        settings=settings,
+        planner=make_planner(settings, runtime.store(CacheRole.APP)),
+    )
+
+
 def build_lab_graph(deps: LabDeps, checkpointer: BaseCheckpointSaver[Any]) -> LabGraph:
     """Compile the Lab graph around its collaborators and a checkpointer."""
     graph = StateGraph(LabState)
@@ -110,9 +126,15 @@ def session_config(session_id: str) -> RunnableConfig:
 def _stream(graph: LabGraph, value: Any, session_id: str) -> Generator[dict[str, Any]]:
     LAB_SESSIONS_ACTIVE.inc()
     try:
+        # Sync durability: each checkpoint is written before the next node starts, so
+        # a killed worker loses at most the node it was running.
         yield from graph.stream(
-            value, session_config(session_id), stream_mode="updates"
+            value, session_config(session_id), stream_mode="updates", durability="sync"
         )
+    except Exception:
+        LAB_SESSIONS.labels(outcome="failed").inc()
+        logger.exception("lab session failed", extra={"session": session_id})
+        raise
     finally:
         LAB_SESSIONS_ACTIVE.dec()
 
@@ -134,9 +156,21 @@ def start_session(
 def resume_session(
     graph: LabGraph, session_id: str, answer: object = None
 ) -> Generator[dict[str, Any]]:
-    """Continue a session: with the user's answer after an interrupt, or with no
-    answer from the last checkpoint after its worker stopped."""
-    value: Any = Command(resume=answer) if _is_waiting(graph, session_id) else None
+    """Continue a session from its last checkpoint.
+
+    Args:
+        answer: the user's reply when the session waits at a question; None to go on
+            after the worker running it stopped.
+
+    Raises:
+        LabError: the session waits for an answer and none was given.
+    """
+    waiting = _is_waiting(graph, session_id)
+    if waiting and answer is None:
+        raise LabError(
+            f"session {session_id} is waiting for the user's answer; resume it with one"
+        )
+    value: Any = Command(resume=answer) if waiting else None
     return _stream(graph, value, session_id)
 
 

@@ -8,6 +8,8 @@ the target, which it asks for.
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from omc.lab.plan import (
     ALL_FAMILIES,
     Clarification,
@@ -144,7 +146,14 @@ def plan_goal(goal: str, *, defaults: dict[str, Any] | None = None) -> PlanOutco
     seed = _SEED.search(text)
     if seed:
         fields["seed"] = int(seed.group(1))
-    return Plan(**fields)
+    try:
+        return Plan(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        return Clarification(
+            question=f"I cannot plan that as asked ({problems}). Could you rephrase it?",
+            missing=[],
+        )
 
 
 def _put(fields: dict[str, Any], name: str, value: object) -> None:

@@ -169,6 +169,14 @@ def render_markdown(content: ReportContent) -> str:
             f"| {bt.buy_hold_max_drawdown:.2%} |",
             f"- Position changes: {bt.trades}",
         ]
+    if ev.calibration:
+        lines += [
+            "",
+            "## Calibration of the best model",
+            "| mean forecast | share that went up | rows |",
+            "|---|---|---|",
+            *[f"| {p:.2f} | {o:.2f} | {n} |" for p, o, n in ev.calibration],
+        ]
     lines += ["", "## Most important features"]
     lines += [
         f"{rank}. {item.feature}: {item.mean:.4g} ± {item.std:.2g}"
@@ -177,18 +185,26 @@ def render_markdown(content: ReportContent) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _html_line(line: str) -> str:
+    text = html.escape(line)
+    if line.startswith("# "):
+        return f"<h1>{text[2:]}</h1>"
+    if line.startswith("## "):
+        return f"<h2>{text[3:]}</h2>"
+    if line.startswith("|---"):
+        return ""
+    if line.startswith("|"):
+        cells = "".join(
+            f"<td>{cell.strip()}</td>" for cell in text.strip("|").split("|")
+        )
+        return f"<table><tr>{cells}</tr></table>"
+    return f"<p>{text}</p>"
+
+
 def render_html(content: ReportContent, plots: dict[str, bytes] | None = None) -> str:
     """The report as one HTML page with its plots embedded as base64 PNG."""
     images = render_plots(content) if plots is None else plots
-    body = []
-    for line in render_markdown(content).splitlines():
-        text = html.escape(line)
-        if line.startswith("# "):
-            body.append(f"<h1>{text[2:]}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{text[3:]}</h2>")
-        elif line:
-            body.append(f"<p>{text}</p>")
+    body = [_html_line(line) for line in render_markdown(content).splitlines() if line]
     for title, png in images.items():
         encoded = base64.b64encode(png).decode()
         body.append(
@@ -198,7 +214,8 @@ def render_html(content: ReportContent, plots: dict[str, bytes] | None = None) -
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Lab report</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
-        "img{max-width:100%}</style></head><body>"
+        "img{max-width:100%}table{border-collapse:collapse}td{border:1px solid #ccc;"
+        "padding:2px 8px;width:9em}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
     )

@@ -17,10 +17,9 @@ from omc.db.engine import session_scope
 from omc.db.models import LabSession
 from omc.errors import CacheError, OmcError
 from omc.lab.checkpoints import open_checkpointer
-from omc.lab.llm import make_planner
+from omc.lab.graph import lab_deps
 from omc.lab.runner import SessionRunner
 from omc.lab.sessions import SessionEvents
-from omc.lab.state import LabDeps
 from omc.queue import TaskSpec
 from omc.runtime import Runtime
 from omc.scheduler import PeriodicJob
@@ -55,15 +54,13 @@ def events_for(runtime: Runtime) -> SessionEvents:
 
 def runner_for(runtime: Runtime) -> SessionRunner:
     """The session runner of this process, planning with the configured LLMs if any."""
-    settings = runtime.settings
-    planner = make_planner(settings, runtime.store(CacheRole.APP))
     return SessionRunner(
         engine=runtime.engine,
         sessions=runtime.sessions,
-        settings=settings,
+        settings=runtime.settings,
         store=runtime.store(CacheRole.LAB),
         events=events_for(runtime),
-        deps=LabDeps(engine=runtime.engine, settings=settings, planner=planner),
+        deps=lab_deps(runtime),
     )
 
 

@@ -8,7 +8,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from omc.lab.analysis import Analysis
 from omc.lab.artifacts import ArtifactManifest
 from omc.lab.data import DataQuality, DatasetRef, InsufficientData
+from omc.lab.errors import LabError
 from omc.lab.evaluation import Evaluation
 from omc.lab.plan import Plan, PlanOutcome
 from omc.lab.planner import plan_goal
@@ -28,9 +29,11 @@ __all__ = [
     "LabState",
     "ReportRef",
     "Status",
+    "required",
     "updates",
 ]
 
+T = TypeVar("T")
 Status = Literal["planning", "running", "needs_data", "done", "failed"]
 
 
@@ -69,6 +72,15 @@ class LabState(BaseModel):
     report: ReportRef | None = None
     messages: Annotated[list[str], operator.add] = Field(default_factory=list)
     status: Status = "planning"
+
+
+def required(value: T | None, name: str) -> T:
+    """A state field a node needs; its absence means the graph routed too early."""
+    if value is None:
+        raise LabError(
+            f"state field {name!r} is not set yet; this is a bug in the graph"
+        )
+    return value
 
 
 def updates(**fields: object) -> dict[str, Any]:

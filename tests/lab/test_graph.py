@@ -4,7 +4,15 @@ import pytest
 
 from omc.lab.artifacts import load_model, read_manifest
 from omc.lab.checkpoints import open_checkpointer
-from omc.lab.graph import build_lab_graph, read_state, resume_session, start_session
+from omc.lab.errors import LabError
+from omc.lab.graph import (
+    build_lab_graph,
+    lab_deps,
+    read_state,
+    resume_session,
+    start_session,
+)
+from omc.lab.planner import plan_goal
 from omc.lab.state import LabDeps
 from omc.metrics import REGISTRY
 from tests.lab.synth import NOW, candles, insert_candles, insert_news_driver
@@ -137,3 +145,59 @@ def test_session_resumes_from_checkpoint_on_a_fresh_graph(
     assert "reporting" in {name for event in events for name in event}
     assert state.status == "done"
     assert state.verdict == "skill"
+
+
+def test_a_failing_node_counts_the_session_as_failed(runtime):
+    def broken_planner(goal):
+        raise RuntimeError("planner exploded")
+
+    failed = (
+        REGISTRY.get_sample_value("omc_lab_sessions_total", {"outcome": "failed"}) or 0
+    )
+    active = REGISTRY.get_sample_value("omc_lab_sessions_active") or 0
+    with open_checkpointer(runtime.settings) as saver:
+        deps = LabDeps(
+            engine=runtime.engine, settings=runtime.settings, planner=broken_planner
+        )
+        graph = build_lab_graph(deps, saver)
+        with pytest.raises(RuntimeError, match="exploded"):
+            list(start_session(graph, str(uuid.uuid4()), GOAL))
+
+    assert (
+        REGISTRY.get_sample_value("omc_lab_sessions_total", {"outcome": "failed"})
+        == failed + 1
+    )
+    assert REGISTRY.get_sample_value("omc_lab_sessions_active") == active
+
+
+def test_runtime_deps_use_the_rule_planner_without_llm_settings(runtime):
+    deps = lab_deps(runtime)
+
+    assert deps.planner("Will BTC go up next hour?") == plan_goal(
+        "Will BTC go up next hour?"
+    )
+
+
+def test_resuming_a_waiting_session_without_an_answer_is_refused(runtime, lab_graph):
+    session_id = str(uuid.uuid4())
+    list(start_session(lab_graph, session_id, "Will it go up next hour?"))
+
+    with pytest.raises(LabError, match="waiting for the user's answer"):
+        list(resume_session(lab_graph, session_id))
+
+
+def test_approved_search_runs_and_records_the_chosen_parameters(runtime, lab_graph):
+    _seed_market(runtime, strength=0.0)
+    goal = GOAL + " Tune hyperparameters with a 1 second search budget."
+
+    session_id, questions, _ = _run(lab_graph, goal, answers=[True])
+
+    state = read_state(lab_graph, session_id)
+    assert state.search_approved is True
+    assert (
+        state.plan is not None
+        and state.plan.search_budget_s == questions[0]["estimated_s"]
+    )
+    tuned = {c.name: c.params for c in state.candidates if c.role == "model"}
+    assert tuned["random_forest"].keys() == {"max_depth", "min_samples_leaf"}
+    assert state.status == "done"

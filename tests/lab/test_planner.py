@@ -85,3 +85,10 @@ def test_defaults_fill_fields_the_goal_leaves_open():
 
     assert isinstance(plan, Plan)
     assert plan.seed == 11
+
+
+def test_goal_outside_what_a_plan_allows_yields_a_question_not_an_error():
+    outcome = plan_goal("Will BTC go up in 90 days?")
+
+    assert isinstance(outcome, Clarification)
+    assert "30d" in outcome.question

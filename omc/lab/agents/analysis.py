@@ -4,7 +4,7 @@ from typing import Any
 
 from omc.lab.agents.retrieval import loaded_data
 from omc.lab.analysis import analyze
-from omc.lab.state import LabDeps, LabState, updates
+from omc.lab.state import LabDeps, LabState, required, updates
 from omc.lab.training import ModelData, prepare
 
 __all__ = ["analysis_node", "model_data"]
@@ -12,8 +12,7 @@ __all__ = ["analysis_node", "model_data"]
 
 def model_data(state: LabState, deps: LabDeps) -> ModelData:
     """Features and target of the session, from the workspace or rebuilt."""
-    assert state.plan is not None and state.dataset is not None  # noqa: S101
-    plan, ref = state.plan, state.dataset
+    plan, ref = required(state.plan, "plan"), required(state.dataset, "dataset")
 
     def build() -> ModelData:
         return prepare(loaded_data(state, deps).frame, plan, ref.horizon_bars)

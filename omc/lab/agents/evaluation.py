@@ -4,20 +4,17 @@ from typing import Any
 
 from omc.lab.agents.training import trained
 from omc.lab.evaluation import evaluate
-from omc.lab.state import LabDeps, LabState, updates
+from omc.lab.state import LabDeps, LabState, required, updates
 
 __all__ = ["evaluation_node"]
 
 
 def evaluation_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
     """Evaluate the candidates and give the verdict."""
-    assert state.plan is not None and state.dataset is not None  # noqa: S101
+    plan, ref = required(state.plan, "plan"), required(state.dataset, "dataset")
     result = trained(state, deps)
     found = evaluate(
-        result,
-        state.plan,
-        bar_minutes=state.dataset.bar_minutes,
-        horizon_bars=state.dataset.horizon_bars,
+        result, plan, bar_minutes=ref.bar_minutes, horizon_bars=ref.horizon_bars
     )
     return updates(
         evaluation=found,

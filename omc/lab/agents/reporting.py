@@ -5,7 +5,7 @@ from typing import Any
 from omc.lab.agents.analysis import model_data
 from omc.lab.artifacts import library_versions, save_artifacts
 from omc.lab.report import ReportContent, render_html, render_markdown
-from omc.lab.state import LabDeps, LabState, ReportRef, updates
+from omc.lab.state import LabDeps, LabState, ReportRef, required, updates
 from omc.lab.training import fit_final
 from omc.metrics import LAB_SESSIONS
 
@@ -14,15 +14,15 @@ __all__ = ["reporting_node"]
 
 def reporting_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
     """Write the reports and save the best model refitted on all rows."""
-    plan, ref, evaluation = state.plan, state.dataset, state.evaluation
-    assert plan is not None and ref is not None and evaluation is not None  # noqa: S101
-    assert state.quality is not None and state.analysis is not None  # noqa: S101
+    plan, ref = required(state.plan, "plan"), required(state.dataset, "dataset")
+    evaluation = required(state.evaluation, "evaluation")
+    quality = required(state.quality, "quality")
     content = ReportContent(
         goal=state.goal,
         plan=plan,
         ref=ref,
-        quality=state.quality,
-        analysis=state.analysis,
+        quality=quality,
+        analysis=required(state.analysis, "analysis"),
         evaluation=evaluation,
     )
     markdown = render_markdown(content)
@@ -37,7 +37,7 @@ def reporting_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
         "goal": state.goal,
         "plan": plan.model_dump(mode="json"),
         "dataset": ref.model_dump(mode="json"),
-        "quality": state.quality.model_dump(mode="json"),
+        "quality": quality.model_dump(mode="json"),
         "rows": {"usable": len(data.target), "evaluated": evaluation.test.samples},
         "features": data.feature_names,
         "model": {"family": best.name, "params": best.params},

@@ -3,15 +3,14 @@
 from typing import Any
 
 from omc.lab.data import InsufficientData, LoadedData, load_frame, retrieve
-from omc.lab.state import LabDeps, LabState, updates
+from omc.lab.state import LabDeps, LabState, required, updates
 
 __all__ = ["loaded_data", "retrieval_node"]
 
 
 def retrieval_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
     """Load the data, or stop the session saying how much more is needed."""
-    assert state.plan is not None  # noqa: S101 - the graph routes here only with a plan
-    outcome = retrieve(deps.engine, state.plan, state.now)
+    outcome = retrieve(deps.engine, required(state.plan, "plan"), state.now)
     if isinstance(outcome, InsufficientData):
         return updates(
             insufficient=outcome,
@@ -29,8 +28,10 @@ def retrieval_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
 
 def loaded_data(state: LabState, deps: LabDeps) -> LoadedData:
     """The session's data from the workspace, or read again from its pinned window."""
-    ref, quality = state.dataset, state.quality
-    assert ref is not None and quality is not None  # noqa: S101 - set by retrieval
+    ref, quality = (
+        required(state.dataset, "dataset"),
+        required(state.quality, "quality"),
+    )
 
     def reload() -> LoadedData:
         return LoadedData(load_frame(deps.engine, ref), ref, quality)

@@ -6,7 +6,7 @@ from typing import Any
 from langgraph.types import interrupt
 
 from omc.lab.agents.analysis import model_data
-from omc.lab.state import Candidate, LabDeps, LabState, updates
+from omc.lab.state import Candidate, LabDeps, LabState, required, updates
 from omc.lab.training import TrainingResult, estimate_search_s, train
 
 __all__ = ["trained", "training_node"]
@@ -16,8 +16,7 @@ logger = logging.getLogger(__name__)
 
 def training_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
     """Train every candidate; ask first when the search would exceed its budget."""
-    assert state.plan is not None  # noqa: S101 - the graph routes here only with a plan
-    plan = state.plan
+    plan = required(state.plan, "plan")
     data = model_data(state, deps)
     estimate_s = estimate_search_s(plan, len(data.target))
     approved: bool | None = None
@@ -60,8 +59,7 @@ def training_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
 
 def trained(state: LabState, deps: LabDeps) -> TrainingResult:
     """The training result from the workspace, or refitted with the chosen parameters."""
-    assert state.plan is not None  # noqa: S101
-    plan = state.plan.model_copy(update={"search": False})
+    plan = required(state.plan, "plan").model_copy(update={"search": False})
     chosen = {c.name: c.params for c in state.candidates if c.role == "model"}
 
     def refit() -> TrainingResult:
