@@ -14,8 +14,8 @@ from omc.cli import app
 from omc.collectors.coinspot import LATEST_PATH
 from omc.collectors.defillama import CHAINS_PATH, PROTOCOLS_PATH
 from tests.collectors.conftest import FIXTURES
-from tests.collectors.replay import ReplayServer, Reply
 from tests.conftest import PG_URL
+from tests.replay import ReplayServer, Reply
 
 SUMMARY_KEYS = {
     "collector",

@@ -144,8 +144,10 @@ def retrieve(
 def _insufficient(ref: DatasetRef, rows: int, needed: int) -> InsufficientData:
     timeframe = _timeframe_name(ref.bar_minutes)
     days = math.ceil(needed * ref.bar_minutes / 1440) + 1
+    since = (ref.end - timedelta(days=days)).date().isoformat()
     commands = [
-        f"omc backfill ohlcv {ref.coin} --timeframe {timeframe} --days {days}",
+        f"omc backfill ohlcv --exchange binance --symbol {ref.coin}/USDT "
+        f"--timeframe {timeframe} --since {since}",
         f"omc import ohlcv FILE.csv --coin {ref.coin} --timeframe {timeframe}",
     ]
     message = (

@@ -2,6 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from omc.db.models import UserRole
+from omc.settings import Settings
 
 Headers = dict[UserRole, dict[str, str]]
 
@@ -119,3 +120,40 @@ def test_unknown_user_id_is_a_404(client: TestClient, auth_headers: Headers) -> 
 
     assert response.status_code == 404
     assert response.json() == {"detail": "no user with id 9999"}
+
+
+def test_the_first_admin_comes_from_settings_when_no_user_exists(
+    embedded_settings: Settings,
+) -> None:
+    from pydantic import SecretStr
+
+    from omc.api.app import create_app
+    from omc.db import migrate
+    from omc.runtime import Runtime
+
+    settings = embedded_settings.model_copy(
+        update={
+            "first_admin_email": "Boss@Example.com",
+            "first_admin_password": SecretStr("first admin pw"),
+        }
+    )
+    runtime = Runtime.build(settings)
+    migrate.upgrade(runtime.engine)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            token = client.post(
+                "/api/v1/auth/token",
+                data={"username": "boss@example.com", "password": "first admin pw"},
+            ).json()["access_token"]
+            me = client.get(
+                "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+            )
+        with TestClient(create_app(runtime)) as client:
+            again = client.get(
+                "/api/v1/users", headers={"Authorization": f"Bearer {token}"}
+            )
+    finally:
+        runtime.close()
+
+    assert me.json()["role"] == "admin"
+    assert again.json()["count"] == 1

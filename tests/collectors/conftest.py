@@ -24,7 +24,7 @@ from omc.db import migrate
 from omc.db.models import CollectorRun
 from omc.runtime import Runtime
 from omc.settings import Settings
-from tests.collectors.replay import ReplayServer
+from tests.replay import ReplayServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

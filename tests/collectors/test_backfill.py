@@ -10,8 +10,8 @@ from omc.collectors.backfill import BackfillError, backfill_ohlcv, open_exchange
 from omc.db.models.collectors import Ohlcv
 from omc.errors import ConfigError
 from omc.runtime import Runtime
-from tests.collectors.replay import ReplayServer, Reply
 from tests.fixtures import fixture_path
+from tests.replay import ReplayServer, Reply
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KLINES = "/api/v3/klines"

@@ -12,7 +12,7 @@ from omc.collectors.runner import latest_cache_key
 from omc.db.models import PriceSnapshot
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, Sleeps, runner_for, runs_of
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 12, 3, 13, 2, 7, tzinfo=UTC)
 BUCKET = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)

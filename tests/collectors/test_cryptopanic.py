@@ -10,7 +10,7 @@ from omc.collectors.cryptopanic import POSTS_PATH, CryptoPanicCollector
 from omc.db.models import NewsPost
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, Sleeps, runner_for, runs_of
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 TOKEN = "FIXTURE-TOKEN-0123456789abcdef"

@@ -11,8 +11,8 @@ from omc.collectors.runner import latest_cache_key
 from omc.db.models import ChainTvl, ProtocolTvl
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, runner_for, runs_of
-from tests.collectors.replay import ReplayServer, Reply
 from tests.fixtures.defillama.generate_protocols import write_protocols
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 12, 3, 13, 42, 7, tzinfo=UTC)
 BUCKET = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)

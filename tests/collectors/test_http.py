@@ -13,7 +13,7 @@ from omc.collectors.errors import (
     ProviderUnavailable,
 )
 from omc.collectors.http import HttpClient, HttpPolicy, parse_retry_after
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
 POLICY = HttpPolicy(timeout_s=1.0, max_retries=3, backoff_base_s=0.5, backoff_max_s=4.0)

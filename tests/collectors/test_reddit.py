@@ -9,7 +9,7 @@ from omc.collectors.reddit import TOKEN_PATH, RedditCollector
 from omc.db.models import SocialPost
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, Sleeps, runner_for
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
 CLIENT_ID = "fixture-client-id"

@@ -18,9 +18,9 @@ from omc.db.models import CollectorLock, PriceSnapshot
 from omc.runtime import Runtime
 from omc.settings import Settings
 from tests.collectors.conftest import FIXTURES, fast_settings, runner_for, runs_of
-from tests.collectors.replay import ReplayServer, Reply
 from tests.collectors.tcpproxy import TcpProxy
 from tests.conftest import PG_URL
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 12, 3, 13, 2, 7, tzinfo=UTC)
 LATEST = FIXTURES / "coinspot" / "latest.json"

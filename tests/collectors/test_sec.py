@@ -9,7 +9,7 @@ from omc.collectors.sec import SecCollector
 from omc.db.models import Filing
 from omc.runtime import Runtime
 from tests.collectors.conftest import FIXTURES, runner_for
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 AGENT = "OMC Test Research ops@example.com"

@@ -7,7 +7,7 @@ from omc.scheduler import Scheduler
 from omc.settings import Settings
 from omc.tasks import register_tasks
 from tests.collectors.conftest import FIXTURES, runs_of
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 
 def test_every_collector_has_a_periodic_job_on_its_cadence(

@@ -13,7 +13,7 @@ from omc.db import migrate
 from omc.runtime import Runtime
 from omc.settings import Settings
 from tests.collectors.conftest import FIXTURES, Sleeps, fast_settings, runner_for
-from tests.collectors.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply
 
 NOW = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 

@@ -86,11 +86,13 @@ def test_the_models_match_the_migrations(pg: Engine) -> None:
 
 def _is_checkpoint_table(difference: object) -> bool:
     # LangGraph's tables are not models: migration 0004 lets its saver create them.
-    return (
-        isinstance(difference, tuple)
-        and difference[0] == "remove_table"
-        and f"lab.{difference[1].name}" in CHECKPOINT_TABLES
-    )
+    if not isinstance(difference, tuple) or difference[0] not in {
+        "remove_table",
+        "remove_index",
+    }:
+        return False
+    table = difference[1] if difference[0] == "remove_table" else difference[1].table
+    return f"lab.{table.name}" in CHECKPOINT_TABLES
 
 
 def test_sqlite_has_the_same_tables_without_schema_names(

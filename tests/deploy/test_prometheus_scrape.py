@@ -49,13 +49,19 @@ def _hit_health(api: Api) -> None:
         httpx.get(f"{api.url}/health").raise_for_status()
 
 
+def _collect_cryptopanic(api: Api) -> None:
+    # Without a token the collector records a `disabled` run: no network needed.
+    subprocess.run(  # noqa: S603 - the project's own command
+        [str(OMC), "collect", "cryptopanic"],
+        env=api.env,
+        check=True,
+        capture_output=True,
+    )
+
+
 # Each entry: the app is prepared (requests made, runs recorded), then the value
-# the app serves must be the value Prometheus returns. A collector metric needs a
-# recorded run: `omc collect NAME` with api.env shares the API's embedded database,
-# e.g. subprocess.run([OMC, "collect", "coinspot"], env=api.env | {
-# "OMC_COINSPOT_BASE_URL": <a loopback server with a fixture payload>}).
-# TODO(#3): add Series("omc_collector_runs_total", {"collector": "coinspot",
-# "status": "ok"}, prepare=...) as above once `omc collect` lands.
+# the app serves must be the value Prometheus returns. Collector metrics come from
+# the run records, so a run made by another process (`omc collect`) shows up too.
 SERIES = [
     Series(
         "omc_http_requests_total",
@@ -66,6 +72,11 @@ SERIES = [
         "omc_http_request_duration_seconds_count",
         {"method": "GET", "route": "/health"},
         prepare=_hit_health,
+    ),
+    Series(
+        "omc_collector_runs_total",
+        {"collector": "cryptopanic", "status": "disabled"},
+        prepare=_collect_cryptopanic,
     ),
 ]
 
@@ -211,4 +222,5 @@ def test_prometheus_stores_what_the_api_serves(api: Api, prometheus_url: str) ->
     assert _wait_until(scraped_all, SCRAPE_TIMEOUT_S), (
         f"the app served {expected}; prometheus had {seen}"
     )
-    assert all(value >= 5 for value in expected.values())
+    assert expected["omc_http_requests_total"] >= 5
+    assert expected["omc_collector_runs_total"] == 1

@@ -72,7 +72,7 @@ def test_too_little_data_says_how_much_is_needed_and_how_to_backfill(runtime):
     assert isinstance(outcome, InsufficientData)
     assert outcome.rows == 50
     assert outcome.rows_needed > 200
-    assert "omc backfill ohlcv BTC --timeframe 1h" in outcome.message
+    assert "--symbol BTC/USDT --timeframe 1h --since" in outcome.message
     assert any(command.startswith("omc import ohlcv") for command in outcome.commands)
 
 

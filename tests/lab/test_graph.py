@@ -119,7 +119,10 @@ def test_too_little_data_stops_the_session_with_backfill_advice(runtime, lab_gra
     state = read_state(lab_graph, session_id)
     assert state.status == "needs_data"
     assert state.insufficient is not None
-    assert "omc backfill ohlcv BTC" in state.insufficient.message
+    assert (
+        "omc backfill ohlcv --exchange binance --symbol BTC/USDT"
+        in state.insufficient.message
+    )
 
 
 @pytest.mark.parametrize("stop_after", ["data_analysis", "model_training"])

@@ -9,13 +9,8 @@ from omc.lab.plan import Clarification, Plan
 from omc.lab.planner import plan_goal
 from omc.metrics import REGISTRY
 from omc.settings import Settings
-from tests.lab.llm_server import (
-    Script,
-    anthropic_reply,
-    error_reply,
-    openai_reply,
-    serve,
-)
+from tests.lab.llm_replies import anthropic_reply, error_reply, openai_reply, payload
+from tests.replay import ReplayServer
 
 OPENAI_KEY = "sk-test-openai-0123456789"
 ANTHROPIC_KEY = "sk-ant-test-0123456789"
@@ -37,18 +32,17 @@ GOAL = "How wild will ether get over the next four hours?"
 
 @pytest.fixture
 def script():
-    return Script()
+    """The loopback server speaking both providers' APIs, with scripted answers."""
+    with ReplayServer() as server:
+        yield server
 
 
 @pytest.fixture
 def planner_for(script, redis_url, tmp_path):
     """Build a planner whose providers all point at the loopback server."""
-    servers = []
 
     def build(providers, **overrides):
-        context = serve(script)
-        base = context.__enter__()
-        servers.append(context)
+        base = script.url
         settings = Settings(
             _env_file=None,
             data_dir=tmp_path,
@@ -65,9 +59,7 @@ def planner_for(script, redis_url, tmp_path):
         store = open_store(redis_url, CacheRole.APP)
         return LlmPlanner(settings, store, retry_backoff_s=0.01)
 
-    yield build
-    for context in servers:
-        context.__exit__(None, None, None)
+    return build
 
 
 def _count(name, **labels):
@@ -81,9 +73,9 @@ def test_openai_answer_is_validated_into_the_plan(script, planner_for):
     plan = planner_for(["openai"])(GOAL)
 
     assert plan == Plan(**{k: v for k, v in LLM_PLAN.items() if k != "question"})
-    path, payload, headers = script.requests[0]
-    assert payload["messages"][1]["content"] == GOAL
-    assert headers["authorization"] == f"Bearer {OPENAI_KEY}"
+    request = script.requests[0]
+    assert payload(request.body)["messages"][1]["content"] == GOAL
+    assert request.headers["authorization"] == f"Bearer {OPENAI_KEY}"
     assert (
         _count("omc_llm_tokens_total", provider="openai", kind="prompt") == tokens + 11
     )
@@ -96,7 +88,7 @@ def test_anthropic_tool_answer_is_validated_into_the_plan(script, planner_for):
 
     assert isinstance(plan, Plan)
     assert plan.target == "volatility"
-    assert script.requests[0][1]["tool_choice"]["name"] == "submit_plan"
+    assert payload(script.requests[0].body)["tool_choice"]["name"] == "submit_plan"
 
 
 def test_malformed_output_falls_back_to_the_next_provider(script, planner_for):
@@ -191,3 +183,14 @@ def test_no_providers_means_the_rules_plan():
     planner = LlmPlanner(settings, open_store(None, CacheRole.APP))
 
     assert planner("ETH volatility next day") == plan_goal("ETH volatility next day")
+
+
+def test_past_its_calls_per_minute_a_provider_is_skipped(script, planner_for):
+    script.add(CHAT, openai_reply(json.dumps(LLM_PLAN)))
+    planner = planner_for(["openai"], llm_rate_limit_per_min=1)
+
+    planner(GOAL)
+    second = planner("Will BTC go up over the next hour?")
+
+    assert len(script.requests) == 1
+    assert second == plan_goal("Will BTC go up over the next hour?")
