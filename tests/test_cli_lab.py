@@ -85,3 +85,18 @@ def test_a_question_is_asked_on_the_terminal(
 
     assert "Which coin" in result.stderr
     assert json.loads(result.stdout)["plan"]["coins"] == ["BTC"]
+
+
+def test_yes_approves_a_search_over_its_budget(
+    omc: Callable[..., Outcome], lab_env: dict[str, str]
+) -> None:
+    goal = (
+        "Will BTC go up over the next hour? Use the last 40 days. "
+        "Tune hyperparameters with a 1 second search budget."
+    )
+
+    result = omc("lab", "run", goal, "--yes", "--json", env=lab_env)
+
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "done", result.stderr
+    assert summary["plan"]["search"] is True

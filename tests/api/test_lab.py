@@ -202,3 +202,27 @@ def test_a_report_before_the_session_ends_is_a_404(
         client.get(f"{SESSIONS}/{session_id}/artifacts", headers=analyst).status_code
         == 404
     )
+
+
+def test_an_approval_is_asked_and_answered_through_the_api(
+    runtime: Runtime, client: TestClient, auth_headers: Headers, worker: QueueWorker
+) -> None:
+    seed_recent_market(runtime)
+    analyst = auth_headers[UserRole.ANALYST]
+    goal = (
+        "Will BTC go up over the next hour? Use the last 40 days. "
+        "Tune hyperparameters with a 1 second search budget."
+    )
+
+    session_id = client.post(SESSIONS, json={"goal": goal}, headers=analyst).json()[
+        "id"
+    ]
+    waiting = wait_status(client, session_id, analyst, {"waiting", "failed"})
+    client.post(
+        f"{SESSIONS}/{session_id}/reply", json={"answer": False}, headers=analyst
+    )
+    done = wait_status(client, session_id, analyst, {"done", "failed"})
+
+    assert waiting["question"]["kind"] == "approval"  # type: ignore[index]
+    assert done["status"] == "done", done["error"]
+    assert done["plan"]["search"] is False  # type: ignore[index]
