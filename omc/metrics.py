@@ -66,7 +66,7 @@ DB_QUERY_SECONDS = Histogram(
 # Lab sessions, run by workers (a worker serves /metrics on OMC_METRICS_PORT).
 LAB_SESSIONS = Counter(
     "omc_lab_sessions",
-    "Lab sessions finished, by outcome (skill, no_skill, failed, cancelled).",
+    "Lab sessions ended, by outcome (skill, no_skill, needs_data, failed, cancelled).",
     ["outcome"],
     registry=REGISTRY,
 )

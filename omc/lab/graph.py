@@ -30,7 +30,7 @@ from omc.lab.errors import LabError
 from omc.lab.llm import make_planner
 from omc.lab.state import LabDeps, LabState
 from omc.logs import bind_context
-from omc.metrics import LAB_NODE_SECONDS, LAB_SESSIONS, LAB_SESSIONS_ACTIVE
+from omc.metrics import LAB_NODE_SECONDS, LAB_SESSIONS_ACTIVE
 from omc.runtime import Runtime
 
 __all__ = [
@@ -131,10 +131,6 @@ def _stream(graph: LabGraph, value: Any, session_id: str) -> Generator[dict[str,
         yield from graph.stream(
             value, session_config(session_id), stream_mode="updates", durability="sync"
         )
-    except Exception:
-        LAB_SESSIONS.labels(outcome="failed").inc()
-        logger.exception("lab session failed", extra={"session": session_id})
-        raise
     finally:
         LAB_SESSIONS_ACTIVE.dec()
 

@@ -163,7 +163,6 @@ class SessionRunner:
             plan=state.plan.model_dump(mode="json") if state.plan else None,
             verdict=state.verdict,
             result=result_of(state),
-            count_outcome=status != "done",
         )
 
     def _load(self, session_id: str) -> LabSession | None:
@@ -197,11 +196,9 @@ class SessionRunner:
         status: str,
         *,
         outcome: str | None,
-        count_outcome: bool = True,
         **fields: Any,
     ) -> str:
-        # The reporting node counts skill and no_skill itself; other endings count here.
-        if count_outcome and outcome:
+        if outcome:
             LAB_SESSIONS.labels(outcome=outcome).inc()
         try:
             self._mark(

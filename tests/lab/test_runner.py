@@ -23,6 +23,7 @@ from omc.lab.planner import plan_goal
 from omc.lab.runner import SessionRunner, heartbeat_key
 from omc.lab.sessions import SessionEvents, create_session_row, request_cancel
 from omc.lab.state import LabDeps
+from omc.metrics import REGISTRY
 from omc.queue import QueueWorker
 from omc.runtime import Runtime
 from omc.settings import Settings
@@ -140,6 +141,38 @@ def test_an_unreachable_checkpoint_store_fails_the_session_with_the_reason(
 
     assert status == ended.status == "failed"
     assert ended.error == "checkpoint store unreachable: OperationalError"
+
+
+def outcomes(outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value("omc_lab_sessions_total", {"outcome": outcome}) or 0.0
+    )
+
+
+def test_a_crashing_node_fails_the_session_once_with_the_reason(
+    runtime: Runtime,
+) -> None:
+    def broken_planner(goal: str) -> PlanOutcome:
+        raise RuntimeError("planner exploded")
+
+    session_id = new_session(runtime)
+    failed = outcomes("failed")
+
+    status = runner_with(runtime, planner=broken_planner).run(session_id)
+
+    assert status == "failed"
+    assert row(runtime, session_id).error == "RuntimeError: planner exploded"
+    assert outcomes("failed") == failed + 1
+
+
+def test_every_ending_is_counted_once_by_outcome(runtime: Runtime) -> None:
+    seed_recent_market(runtime, strength=0.8)
+    session_id = new_session(runtime)
+    skill = outcomes("skill")
+
+    service.runner_for(runtime).run(session_id)
+
+    assert outcomes("skill") == skill + 1
 
 
 def test_unreachable_redis_fails_the_session_with_the_reason(runtime: Runtime) -> None:

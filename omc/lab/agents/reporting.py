@@ -7,7 +7,6 @@ from omc.lab.artifacts import library_versions, save_artifacts
 from omc.lab.report import ReportContent, render_html, render_markdown
 from omc.lab.state import LabDeps, LabState, ReportRef, required, updates
 from omc.lab.training import fit_final
-from omc.metrics import LAB_SESSIONS
 
 __all__ = ["reporting_node"]
 
@@ -55,7 +54,6 @@ def reporting_node(state: LabState, deps: LabDeps) -> dict[str, Any]:
         reports={"report.md": markdown, "report.html": render_html(content)},
     )
     deps.workspace.drop(state.session_id)
-    LAB_SESSIONS.labels(outcome=evaluation.verdict).inc()
     return updates(
         report=ReportRef(markdown=markdown, artifacts=manifest),
         status="done",
