@@ -5,9 +5,12 @@ rows it inserted or actually changed, so that storing the same data twice return
 0 the second time and touches nothing.
 
 PostgreSQL: the rows are streamed with psycopg's `COPY ... FROM STDIN` into a
-temporary staging table, then one `INSERT ... SELECT ... ON CONFLICT (primary key)
-DO UPDATE ... WHERE <row differs>` moves them into place. Row-by-row inserts or
-large multi-row `VALUES` statements are tens of times slower than `COPY`.
+temporary staging table; then one `UPDATE ... FROM` changes the rows that differ and
+one `INSERT ... SELECT ... WHERE NOT EXISTS` adds the new ones. Should another writer
+add one of the keys in between, the pair is rolled back to a savepoint and one
+`INSERT ... ON CONFLICT (primary key) DO UPDATE ... WHERE <row differs>` does the
+work instead. Row-by-row inserts or large multi-row `VALUES` statements are tens of
+times slower than `COPY`.
 
 SQLite: one `executemany` of `INSERT ... ON CONFLICT DO UPDATE ... WHERE
 <row differs>`, inside the caller's transaction.
@@ -43,13 +46,16 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    and_,
     cast,
+    exists,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -236,7 +242,66 @@ def _upsert_postgres(
     )
     stage.create(conn)
     _copy_into(conn, stage.name, table, rows, columns)
+    # Row estimates for the joins below; a fresh temporary table has none.
+    conn.execute(text(f"ANALYZE {stage.name}"))
+    try:
+        with conn.begin_nested():
+            changed = _update_then_insert(
+                conn, table, stage, columns, updates, compared
+            )
+    except IntegrityError:
+        # Another writer added one of these keys between our two statements.
+        changed = _insert_on_conflict(conn, table, stage, columns, updates, compared)
+    stage.drop(conn)
+    return changed
 
+
+def _keys_match(table: Table, stage: Table) -> ColumnElement[bool]:
+    return and_(*(table.c[name] == stage.c[name] for name in _key_names(table)))
+
+
+def _update_then_insert(
+    conn: Connection,
+    table: Table,
+    stage: Table,
+    columns: list[str],
+    updates: list[str],
+    compared: list[str],
+) -> int:
+    """Update the rows that differ, then insert the new ones.
+
+    Two plain statements instead of one `INSERT ... ON CONFLICT`: PostgreSQL's
+    speculative insertion for ON CONFLICT costs about as much again as the insert
+    itself, which halves the write rate of new rows.
+    """
+    updated = 0
+    if updates and compared:
+        update = (
+            table.update()
+            .where(
+                _keys_match(table, stage),
+                _differs(table, stage.c, compared, jsonb=True),
+            )
+            .values({name: stage.c[name] for name in updates})
+        )
+        updated = conn.execute(update).rowcount
+    new_rows = select(*[stage.c[name] for name in columns]).where(
+        ~exists().where(_keys_match(table, stage))
+    )
+    insert = table.insert().from_select(columns, new_rows)
+    inserted = conn.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+    return int(updated) + int(inserted)
+
+
+def _insert_on_conflict(
+    conn: Connection,
+    table: Table,
+    stage: Table,
+    columns: list[str],
+    updates: list[str],
+    compared: list[str],
+) -> int:
+    """One `INSERT ... ON CONFLICT` statement: slower, but safe against racing writers."""
     insert = postgresql.insert(table).from_select(
         columns, select(*[stage.c[name] for name in columns])
     )
@@ -249,7 +314,6 @@ def _upsert_postgres(
         )
     # SQLAlchemy keeps an INSERT's row count only when asked to.
     changed = conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
-    stage.drop(conn)
     return int(changed)
 
 

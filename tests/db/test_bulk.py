@@ -200,3 +200,37 @@ def test_a_value_postgres_refuses_raises_the_usual_sqlalchemy_error(
     assert isinstance(caught.value, DataError)
     with pg.connect() as conn:
         assert conn.execute(select(ProtocolTvl.slug)).all() == []
+
+
+def test_a_key_another_writer_adds_meanwhile_is_updated_not_refused(pg: Engine) -> None:
+    """A second connection inserts one of our keys and commits while ours waits on it."""
+    import threading
+    import time
+
+    from sqlalchemy import insert
+
+    other = pg.connect()
+    other_tx = other.begin()
+    other.execute(insert(ProtocolTvl.__table__), [protocol("raced", 1.0)])
+
+    def commit_soon() -> None:
+        time.sleep(0.5)
+        other_tx.commit()
+
+    committer = threading.Thread(target=commit_soon)
+    committer.start()
+    try:
+        with pg.begin() as conn:
+            stored = upsert_rows(
+                conn,
+                ProtocolTvl.__table__,
+                [protocol("raced", 2.0), protocol("fresh", 3.0)],
+            )
+    finally:
+        committer.join()
+        other.close()
+
+    with pg.connect() as conn:
+        tvl = dict(conn.execute(select(ProtocolTvl.slug, ProtocolTvl.tvl_usd)).all())
+    assert stored == 2
+    assert tvl == {"raced": 2.0, "fresh": 3.0}
