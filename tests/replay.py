@@ -10,8 +10,8 @@ Each request to a path takes the next reply of that path; the last reply repeats
 for every later request, so a rerun sees the same answer. A path without replies
 answers 404. `Reply(delay_s=...)` answers late (to provoke client timeouts) and
 `Reply(drop=True)` closes the connection without answering. Every request is
-recorded (`requests`, `requests_to(path)`) with its method, path, query and
-headers, for assertions on what the collector sent.
+recorded (`requests`, `requests_to(path)`) with its method, path, query,
+headers and body, for assertions on what the collector sent.
 """
 
 import json
@@ -68,6 +68,7 @@ class RecordedRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class ReplayServer:
@@ -128,14 +129,14 @@ class ReplayServer:
             def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
                 reply = server._next_reply(
                     RecordedRequest(
                         method=self.command,
                         path=parts.path,
                         query=parse_qs(parts.query),
                         headers={k.lower(): v for k, v in self.headers.items()},
+                        body=body,
                     )
                 )
                 if reply.delay_s:

@@ -58,6 +58,7 @@ def test_run_fetches_a_token_then_pages_the_listing_with_it(
     assert token_request.method == "POST"
     assert token_request.headers["authorization"] == f"Basic {basic}"
     assert "x-www-form-urlencoded" in token_request.headers["content-type"]
+    assert token_request.body == b"grant_type=client_credentials"
     listing = replay_server.requests_to(NEW)
     assert [r.query.get("after") for r in listing] == [None, ["t3_1hq0a04"]]
     assert all(r.query["limit"] == ["100"] for r in listing)
