@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from omc.cache import Store, cache_key
@@ -90,7 +90,6 @@ class _Cancelled(Exception):
 class SessionRunner:
     """Runs sessions of one install; built by the worker from its runtime."""
 
-    engine: Engine
     sessions: sessionmaker[Session]
     settings: Settings
     store: Store

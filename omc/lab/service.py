@@ -55,7 +55,6 @@ def events_for(runtime: Runtime) -> SessionEvents:
 def runner_for(runtime: Runtime) -> SessionRunner:
     """The session runner of this process, planning with the configured LLMs if any."""
     return SessionRunner(
-        engine=runtime.engine,
         sessions=runtime.sessions,
         settings=runtime.settings,
         store=runtime.store(CacheRole.LAB),

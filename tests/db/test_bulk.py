@@ -211,7 +211,7 @@ def test_a_key_another_writer_adds_meanwhile_is_updated_not_refused(pg: Engine) 
 
     other = pg.connect()
     other_tx = other.begin()
-    other.execute(insert(ProtocolTvl.__table__), [protocol("raced", 1.0)])
+    other.execute(insert(ProtocolTvl), [protocol("raced", 1.0)])
 
     def commit_soon() -> None:
         time.sleep(0.5)
@@ -223,7 +223,7 @@ def test_a_key_another_writer_adds_meanwhile_is_updated_not_refused(pg: Engine) 
         with pg.begin() as conn:
             stored = upsert_rows(
                 conn,
-                ProtocolTvl.__table__,
+                ProtocolTvl,
                 [protocol("raced", 2.0), protocol("fresh", 3.0)],
             )
     finally:

@@ -64,7 +64,6 @@ def runner_with(
         else runtime.store(CacheRole.LAB)
     )
     return SessionRunner(
-        engine=runtime.engine,
         sessions=runtime.sessions,
         settings=settings,
         store=store,
