@@ -7,8 +7,10 @@ out-of-sample rows, which the evaluation then compares sample by sample.
 
 import itertools
 import logging
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,7 +41,6 @@ __all__ = [
     "Prediction",
     "TrainingResult",
     "estimate_search_s",
-    "fit_final",
     "make_estimator",
     "predict_values",
     "prepare",
@@ -309,32 +310,11 @@ def train(
             families are not searched again.
     """
     with threadpool_limits(limits=threads):
-        return _train(data, plan, chosen_params or {})
-
-
-def fit_final(
-    data: ModelData,
-    plan: Plan,
-    family: ModelFamily,
-    params: dict[str, Any],
-    *,
-    threads: int = 1,
-) -> Any:
-    """Fit one family on every usable row: the model that is saved and served."""
-    estimator = make_estimator(
-        family, classification=plan.is_classification, seed=plan.seed, params=params
-    )
-    with threadpool_limits(limits=threads):
-        return _fit(
-            estimator,
-            data.features.to_numpy(dtype=float),
-            data.target.to_numpy(dtype=float),
-            plan.is_classification,
-        )
+        return _train(data, plan, chosen_params or {}, threads=threads)
 
 
 def _train(
-    data: ModelData, plan: Plan, chosen: dict[str, dict[str, Any]]
+    data: ModelData, plan: Plan, chosen: dict[str, dict[str, Any]], *, threads: int
 ) -> TrainingResult:
     x = data.features.to_numpy(dtype=float)
     y = data.target.to_numpy(dtype=float)
@@ -348,26 +328,45 @@ def _train(
         predictions[name] = Prediction(name, "baseline", name, {}, values, 0.0)
 
     deadline = time.monotonic() + plan.search_budget_s
-    last_models: dict[str, Any] = {}
+
+    chosen_params: dict[str, dict[str, Any]] = {}
     for family in plan.families:
         params: dict[str, Any] = dict(chosen.get(family, {}))
         if plan.search and family not in chosen:
             params, searched[family] = _search(data, plan, family, deadline)
+        chosen_params[family] = params
+
+    def fit_fold(task: tuple[ModelFamily, int]) -> tuple[np.ndarray, Any, float]:
+        family, fold = task
         estimator = make_estimator(
-            family, classification=plan.is_classification, seed=plan.seed, params=params
+            family,
+            classification=plan.is_classification,
+            seed=plan.seed,
+            params=chosen_params[family],
         )
+        train_rows, test = splits[fold]
         started = time.perf_counter()
-        parts = []
-        for train_rows, test in splits:
-            model = _fit(
-                estimator, x[train_rows], y[train_rows], plan.is_classification
-            )
-            parts.append(predict_values(model, x[test], plan.is_classification))
-            last_models[family] = model
-        fit_s = time.perf_counter() - started
+        model = _fit(estimator, x[train_rows], y[train_rows], plan.is_classification)
+        values = predict_values(model, x[test], plan.is_classification)
+        return values, model, time.perf_counter() - started
+
+    # Every (family, fold) fit is independent and seeded, and the tree and boosting
+    # fits release the GIL: running them side by side uses every core, and the
+    # results do not depend on the order they finish in.
+    tasks = [(family, fold) for family in plan.families for fold in range(len(splits))]
+    # Each fit may use `threads` native threads; together they fill the cores once.
+    workers = max(1, min(len(tasks), (os.cpu_count() or 1) // max(1, threads)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-fit") as pool:
+        fitted = dict(zip(tasks, pool.map(fit_fold, tasks), strict=True))
+    last_models: dict[str, Any] = {}
+    for family in plan.families:
+        folds = [fitted[(family, fold)] for fold in range(len(splits))]
+        fit_s = sum(elapsed for _, _, elapsed in folds)
+        values = np.concatenate([part for part, _, _ in folds])
         predictions[family] = Prediction(
-            family, "model", family, params, np.concatenate(parts), fit_s
+            family, "model", family, chosen_params[family], values, fit_s
         )
+        last_models[family] = folds[-1][1]
         logger.info(
             "lab model fitted", extra={"family": family, "fit_s": round(fit_s, 3)}
         )

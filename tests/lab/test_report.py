@@ -12,7 +12,7 @@ from omc.lab.errors import ArtifactError
 from omc.lab.evaluation import evaluate
 from omc.lab.plan import Plan
 from omc.lab.report import ReportContent, render_html, render_markdown, render_plots
-from omc.lab.training import fit_final, prepare, train
+from omc.lab.training import prepare, train
 from tests.lab.synth import candles
 
 GOAL = "Will BTC go up next hour? <script>alert('x')</script>"
@@ -42,8 +42,7 @@ def session(request):
         goal=GOAL, plan=plan, ref=ref, quality=quality,
         analysis=analyze(data, frame["close"]), evaluation=evaluation,
     )  # fmt: skip
-    family = next(f for f in plan.families if f == evaluation.best_model)
-    model = fit_final(data, plan, family, {})
+    model = result.last_fold_models[evaluation.best_model]
     return content, model
 
 
