@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from omc.cli._app import app, db_app, queue_app, settings_app, start, users_app
-from omc.cli.service import migrate_all
 from omc.db.models.app import UserRole
 from omc.errors import ConfigError, OmcError
 
@@ -32,7 +31,7 @@ def migrate(
         if downgrade_to:
             migrations.downgrade(runtime.engine, downgrade_to)
         else:
-            migrate_all(runtime)
+            migrations.upgrade(runtime.engine)
         revision = migrations.current_revision(runtime.engine) or "base"
         typer.echo(f"database at revision {revision}")
     finally:

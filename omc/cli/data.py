@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from omc.cli._app import EXIT_FAILURE, app, backfill_app, import_app, start
-from omc.cli.service import migrate_all
 from omc.collectors.registry import ALL, collector_names, resolve
 
 if TYPE_CHECKING:
@@ -37,13 +36,14 @@ def collect(
     and counts as failed.
     """
     from omc.collectors.service import run_collectors
+    from omc.db import migrate
 
     names = resolve(name)
     runtime = start()
     try:
         if runtime.settings.is_embedded_db:
             # Embedded installs have no migration Job: bring the file up to date.
-            migrate_all(runtime)
+            migrate.upgrade(runtime.engine)
         outcomes = run_collectors(runtime, names)
     finally:
         runtime.close()

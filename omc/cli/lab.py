@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from omc.cli._app import EXIT_FAILURE, lab_app, start
-from omc.cli.service import migrate_all
 from omc.errors import MigrationError, OmcError
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ def _ensure_schema(runtime: "Runtime") -> None:
     from omc.db import migrate
 
     if runtime.settings.is_embedded_db:
-        migrate_all(runtime)
+        migrate.upgrade(runtime.engine)
     elif not migrate.is_at_head(runtime.engine):
         raise MigrationError(
             "the database is not at the newest revision: run omc migrate"

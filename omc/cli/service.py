@@ -11,16 +11,9 @@ if TYPE_CHECKING:
     from omc.runtime import Runtime
     from omc.scheduler import Scheduler
 
-__all__ = ["migrate_all"]
+__all__: list[str] = []
 
 logger = logging.getLogger(__name__)
-
-
-def migrate_all(runtime: "Runtime") -> None:
-    """Bring the schema to the newest revision."""
-    from omc.db import migrate
-
-    migrate.upgrade(runtime.engine)
 
 
 def _scheduler(runtime: "Runtime") -> "Scheduler":
@@ -72,10 +65,11 @@ def _serve_probes(runtime: "Runtime") -> "ProbeServer | None":
 @app.command()
 def up(host: HostOption = None, port: PortOption = None) -> None:
     """Run API, worker and scheduler in one process; migrates the database first."""
+    from omc.db import migrate
     from omc.queue import QueueWorker
 
     runtime = start()
-    migrate_all(runtime)
+    migrate.upgrade(runtime.engine)
     worker_threads = QueueWorker(runtime.queue, threads=runtime.settings.worker_threads)
     schedule = _scheduler(runtime)
     schedule_thread = threading.Thread(target=schedule.run_forever, name="scheduler")

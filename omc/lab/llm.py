@@ -146,22 +146,28 @@ def _anthropic_asker(
     return ask
 
 
+def _openai_provider(
+    name: str, *, api_key: str, base_url: str | None, model: str, timeout_s: float
+) -> _Provider:
+    """OpenAI itself, or any server that speaks its chat-completions API."""
+    client = openai.OpenAI(
+        api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+    )
+    return _Provider(name, model, _openai_asker(client, model))
+
+
 def _providers(settings: Settings) -> list[_Provider]:
     found = []
     timeout = settings.llm_timeout_s
     for name in settings.llm_providers:
         if name == "openai" and settings.llm_openai_api_key is not None:
-            client = openai.OpenAI(
-                api_key=settings.llm_openai_api_key.get_secret_value(),
-                base_url=settings.llm_openai_base_url,
-                timeout=timeout,
-                max_retries=0,
-            )
             found.append(
-                _Provider(
+                _openai_provider(
                     name,
-                    settings.llm_openai_model,
-                    _openai_asker(client, settings.llm_openai_model),
+                    api_key=settings.llm_openai_api_key.get_secret_value(),
+                    base_url=settings.llm_openai_base_url,
+                    model=settings.llm_openai_model,
+                    timeout_s=timeout,
                 )
             )
         elif name == "anthropic" and settings.llm_anthropic_api_key is not None:
@@ -180,17 +186,13 @@ def _providers(settings: Settings) -> list[_Provider]:
             )
         elif name == "compatible" and settings.llm_compatible_base_url is not None:
             key = settings.llm_compatible_api_key
-            client = openai.OpenAI(
-                api_key=key.get_secret_value() if key else "none",
-                base_url=settings.llm_compatible_base_url,
-                timeout=timeout,
-                max_retries=0,
-            )
             found.append(
-                _Provider(
+                _openai_provider(
                     name,
-                    settings.llm_compatible_model,
-                    _openai_asker(client, settings.llm_compatible_model),
+                    api_key=key.get_secret_value() if key else "none",
+                    base_url=settings.llm_compatible_base_url,
+                    model=settings.llm_compatible_model,
+                    timeout_s=timeout,
                 )
             )
         else:

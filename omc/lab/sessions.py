@@ -31,7 +31,6 @@ __all__ = [
     "get_session",
     "list_sessions",
     "request_cancel",
-    "sessions_finished_before",
 ]
 
 ACTIVE_STATUSES = frozenset({"queued", "running", "waiting"})
@@ -126,18 +125,6 @@ def request_cancel(session: Session, row: LabSession) -> None:
         row.question = None
         row.finished_at = row.updated_at
     session.flush()
-
-
-def sessions_finished_before(session: Session, cutoff: datetime) -> list[LabSession]:
-    """Sessions that ended before `cutoff`, for pruning."""
-    return list(
-        session.scalars(
-            select(LabSession).where(
-                LabSession.status.in_(FINISHED_STATUSES),
-                LabSession.finished_at < cutoff,
-            )
-        )
-    )
 
 
 @dataclass(frozen=True)
